@@ -1,0 +1,42 @@
+# struct_ops links for Linux 6.1: the stages that take a fresh machine to a patched,
+# built, booted kernel running test_progs. See README.md.
+#
+#   make            deps + base + apply + build: the patched kernel and test_progs
+#   make test       all of the above, then boot it and run the tests (T=...), then report
+#
+# Variables: KERNEL_SRC=/path/to/linux-6.1.y (instead of Debian's linux-source-6.1),
+# T=test1,test2 (test_progs filter), FLAVOR=debug|fast, CACHE=dir, JOBS=n, VM_TIMEOUT=s.
+
+export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS
+S := scripts
+
+.PHONY: all deps base apply build vm report test check export fast fast-test
+all: build
+
+deps:
+	@$(S)/deps.sh
+base: deps
+	@$(S)/base.sh
+apply: base
+	@$(S)/apply.sh
+build: apply
+	@$(S)/build.sh
+vm:
+	@$(S)/vm.sh
+report:
+	@$(S)/report.sh
+
+# The main test: build, boot, run, judge. The closing line is "N passed, N failed, N skipped".
+test: build
+	@$(S)/vm.sh; rc=$$?; $(S)/report.sh && exit $$rc
+
+# The faster non-debug kernel for the edit loop (CI judges the debug one).
+fast:
+	@$(MAKE) --no-print-directory build FLAVOR=fast
+fast-test:
+	@$(MAKE) --no-print-directory test FLAVOR=fast
+
+check: base
+	@$(S)/check.sh
+export: base
+	@$(S)/export.sh

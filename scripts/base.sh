@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Stage "base": a git work tree in the cache whose first commit, tagged "base", is the
+# untouched 6.1 base: Debian's linux-source-6.1 (pinned, checksummed) or KERNEL_SRC.
+. "$(dirname "$0")/lib.sh"
+stage_begin base
+mkdir -p "$CACHE/src" "$CACHE/dl" "$CACHE/state"
+
+check_61() {	# DIR: is it a 6.1 kernel tree?
+	local mk=$1/Makefile v p
+	[ -f "$mk" ] && grep -q '^NAME' "$mk" && [ -f "$1/kernel/bpf/bpf_struct_ops.c" ] ||
+		die "$1 is not a Linux kernel source tree"
+	v=$(sed -n 's/^VERSION = //p' "$mk"); p=$(sed -n 's/^PATCHLEVEL = //p' "$mk")
+	[ "$v.$p" = 6.1 ] || die "$1 is Linux $v.$p, not 6.1.y"
+}
+
+init_git() {	# DIR MESSAGE: commit DIR as it is and tag the commit "base"
+	git -C "$1" init -q
+	git -C "$1" config user.name "struct_ops link harness"
+	git -C "$1" config user.email "harness@localhost"
+	git -C "$1" config gc.auto 0
+	git -C "$1" add -A -f	# Debian's .gitignore ignores the whole top level
+	git -C "$1" commit -q -m "$2"
+	git -C "$1" tag base
+}
+
+existing() {	# BASE_ID: reuse a prepared work tree
+	local wt=$CACHE/src/$1
+	if [ -d "$wt/.git" ] && git -C "$wt" rev-parse -q --verify base >/dev/null; then
+		echo "$1" >"$BASE_STATE"
+		say "base $1 already prepared: $wt"
+		stage_end
+		exit 0
+	fi
+	rm -rf "$wt" "$wt.tmp"
+}
+
+if [ -n "${KERNEL_SRC:-}" ]; then
+	[ -d "$KERNEL_SRC" ] || die "KERNEL_SRC=$KERNEL_SRC does not exist"
+	KERNEL_SRC=$(realpath "$KERNEL_SRC")
+	check_61 "$KERNEL_SRC"
+	if git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1; then
+		rev=$(git -C "$KERNEL_SRC" rev-parse HEAD)
+		id=git-$(git -C "$KERNEL_SRC" describe --tags --always HEAD 2>/dev/null | tr '/' '_')-${rev:0:12}
+		existing "$id"
+		[ -z "$(git -C "$KERNEL_SRC" status --porcelain -uno)" ] ||
+			warn "KERNEL_SRC has uncommitted changes; only its HEAD ($rev) is used"
+		say "cloning $KERNEL_SRC at $rev (the source tree is not modified)"
+		run_logged "$LOGS/base.log" git clone -q --no-checkout "$KERNEL_SRC" "$CACHE/src/$id.tmp"
+		git -C "$CACHE/src/$id.tmp" checkout -q -B series "$rev"
+		git -C "$CACHE/src/$id.tmp" config user.name "struct_ops link harness"
+		git -C "$CACHE/src/$id.tmp" config user.email "harness@localhost"
+		git -C "$CACHE/src/$id.tmp" tag -f base "$rev" >/dev/null
+	else
+		id=dir-$(sed -n 's/^SUBLEVEL = //p' "$KERNEL_SRC/Makefile")-$(echo "$KERNEL_SRC" | sha256sum | cut -c1-12)
+		existing "$id"
+		say "copying $KERNEL_SRC (not a git tree) into the cache"
+		run_logged "$LOGS/base.log" rsync -a --exclude=.git "$KERNEL_SRC/" "$CACHE/src/$id.tmp/"
+		init_git "$CACHE/src/$id.tmp" "base: Linux 6.1 from $KERNEL_SRC"
+	fi
+else
+	command -v apt-get >/dev/null || die "apt-get not found: set KERNEL_SRC=/path/to/linux-6.1.y"
+	ver=$DEB_PIN
+	sha=$DEB_PIN_SHA256
+	if [ -d "$CACHE/src/deb-$ver/.git" ]; then existing "deb-$ver"; fi
+	if ! apt-cache show "$DEB_PKG=$ver" >/dev/null 2>&1; then
+		if [ "$(id -u)" = 0 ]; then apt-get update -qq >/dev/null 2>&1 || true; fi
+	fi
+	if ! apt-cache show "$DEB_PKG=$ver" >/dev/null 2>&1; then
+		newest=$(apt-cache madison "$DEB_PKG" | awk '{print $3}' | sort -V | tail -n 1)
+		[ -n "$newest" ] || die "the archive offers no $DEB_PKG at all; set KERNEL_SRC=/path/to/linux-6.1.y"
+		cat >&2 <<MSG
+########################################################################
+# WARNING: the pinned $DEB_PKG $DEB_PIN is no longer in the archive.
+# Using the newest it offers, $newest, checked against the archive's own
+# SHA256. The series is known to apply to $DEB_PIN; update DEB_PIN in
+# scripts/lib.sh once $newest has been tested.
+########################################################################
+MSG
+		ver=$newest
+		sha=$(apt-cache show "$DEB_PKG=$ver" | sed -n 's/^SHA256: //p' | head -n 1)
+	fi
+	id=deb-$ver
+	existing "$id"
+	deb=$CACHE/dl/${DEB_PKG}_${ver}_all.deb
+	if ! echo "$sha  $deb" | sha256sum -c --quiet 2>/dev/null; then
+		rm -f "$deb"
+		say "downloading $DEB_PKG $ver"
+		(cd "$CACHE/dl" && run_logged "$LOGS/base-download.log" apt-get download "$DEB_PKG=$ver")
+		echo "$sha  $deb" | sha256sum -c --quiet || die "checksum mismatch for $deb (expected $sha)"
+	fi
+	say "checksum ok: $sha"
+	tmp=$CACHE/src/$id.tmp
+	mkdir -p "$tmp/deb"
+	dpkg-deb -x "$deb" "$tmp/deb"
+	say "unpacking the kernel source"
+	run_logged "$LOGS/base-unpack.log" tar -C "$tmp" --strip-components=1 -xf \
+		"$tmp/deb/usr/src/$DEB_PKG.tar.xz"
+	rm -rf "$tmp/deb"
+	check_61 "$tmp"
+	say "committing the untouched base"
+	init_git "$tmp" "base: Debian $DEB_PKG $ver"
+fi
+mv "$CACHE/src/$id.tmp" "$CACHE/src/$id"
+echo "$id" >"$BASE_STATE"
+say "base $id ready: $CACHE/src/$id (tag 'base')"
+stage_end

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Stage "build": config (x86_64 defconfig + selftests config + configs/*.config), verify it,
+# then bzImage + modules (gcc) and test_progs (BPF objects with clang-19), all under O=$BUILD.
+. "$(dirname "$0")/lib.sh"
+stage_begin "build/$FLAVOR"
+load_build
+KEEP_BUILDS=${KEEP_BUILDS:-2}
+
+# Evict the oldest build directories (each ~5 GB) beyond KEEP_BUILDS, never the current one.
+mkdir -p "$CACHE/build"
+ls -1dt "$CACHE"/build/*/ 2>/dev/null | sed 's:/$::' | grep -vxF "$BUILD" |
+	tail -n +"$KEEP_BUILDS" | while read -r old; do
+		say "evicting old build cache $old"
+		rm -rf "$old"
+	done || true
+
+need_gb=3
+[ -f "$BUILD/vmlinux" ] || need_gb=$([ "$FLAVOR" = debug ] && echo 12 || echo 6)
+free_gb=$(df -Pk "$CACHE" | awk 'NR==2 {print int($4 / 1048576)}')
+[ "$free_gb" -ge "$need_gb" ] ||
+	die "only ${free_gb} GB free under $CACHE; this build needs about ${need_gb} GB (KEEP_BUILDS=1 evicts more)"
+mkdir -p "$BUILD"
+touch "$BUILD"		# most recently used, for eviction
+
+# --- config: merged in a scratch directory, copied only when it changed (no needless rebuild)
+cfg=$BUILD/.cfgwork
+mkdir -p "$cfg"
+mapfile -t frags < <(config_fragments)
+gen_config() {
+	make -C "$WT" O="$cfg" x86_64_defconfig &&
+		(cd "$WT" && scripts/kconfig/merge_config.sh -m -O "$cfg" "$cfg/.config" "${frags[@]}") &&
+		make -C "$WT" O="$cfg" olddefconfig
+}
+run_logged "$LOGS/config.log" gen_config || die "config generation failed"
+[ -f "$cfg/.config" ] || die "config generation failed; see $LOGS/config.log"
+
+# Every option the fragments ask for (the last fragment to name an option wins, as in
+# merge_config.sh) must really be set after olddefconfig; "=m" is met by "=y".
+declare -A want=()
+order=()
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*) opt=${line%%=*}; val=${line#*=} ;;
+	"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}; val=n ;;
+	*) continue ;;
+	esac
+	[ -n "${want[$opt]+x}" ] || order+=("$opt")
+	want[$opt]=$val
+done < <(cat "${frags[@]}")
+declare -A have=()
+while IFS='=' read -r opt val; do have[$opt]=$val; done < <(grep '^CONFIG_' "$cfg/.config")
+missing=()
+for opt in "${order[@]}"; do
+	w=${want[$opt]} h=${have[$opt]:-n}
+	if [ "$h" != "$w" ] && ! { [ "$w" = m ] && [ "$h" = y ]; }; then
+		missing+=("$opt: wanted $w, got $h")
+	fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	printf '  %s\n' "${missing[@]}" >&2
+	die "${#missing[@]} config option(s) asked for by the fragments are not set after olddefconfig"
+fi
+if cmp -s "$cfg/.config" "$BUILD/.config"; then
+	say "config unchanged ($(grep -c '=' "$BUILD/.config") options set, all fragment options verified)"
+else
+	cp "$cfg/.config" "$BUILD/.config"
+	say "config written: $BUILD/.config (all fragment options verified)"
+fi
+
+# --- kernel
+run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" bzImage modules
+
+# --- test_progs (and bpf_testmod.ko, built against $BUILD/Module.symvers)
+setup_llvm_shim
+mkdir -p "$SELFTESTS"
+run_logged "$LOGS/selftests.log" make -C "$WT/tools/testing/selftests/bpf" -j"$JOBS" \
+	O="$BUILD" KDIR="$BUILD" OUTPUT="$SELFTESTS" VMLINUX_BTF="$BUILD/vmlinux" test_progs
+
+ln -sfn "$BUILD" "$CACHE/build-latest-$FLAVOR"
+say "kernel:     $BUILD/arch/x86/boot/bzImage ($(sed -n 's/^UTS_RELEASE //p' "$BUILD/include/generated/utsrelease.h" 2>/dev/null || cat "$BUILD/include/config/kernel.release"))"
+say "test_progs: $SELFTESTS/test_progs"
+stage_end

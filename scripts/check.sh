@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# "make check": the series applies to the base; checkpatch.pl --strict (0 errors, 0 warnings,
+# every CHECK type justified in the cover letter); the tools copy of the uapi bpf.h matches;
+# kernel-doc -none on touched headers adds no warning to the base's; no template cover letter.
+. "$(dirname "$0")/lib.sh"
+stage_begin check
+load_base
+fail=()
+mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
+cover=$ROOT/patches/0000-cover-letter.txt
+
+# 1. The series applies, in a scratch work tree of its own.
+CWT=$CACHE/check-wt
+if [ ! -d "$CWT/.git" ] && [ ! -f "$CWT/.git" ]; then
+	rm -rf "$CWT"
+	git -C "$WT" worktree prune
+	git -C "$WT" worktree add -q --detach "$CWT" base
+fi
+git -C "$CWT" am --abort >/dev/null 2>&1 || true
+git -C "$CWT" checkout -q -f --detach base
+for p in "${patches[@]}"; do
+	if ! git -C "$CWT" am -q --keep-cr "$p" >"$LOGS/check-apply.log" 2>&1; then
+		cat "$LOGS/check-apply.log" >&2
+		git -C "$CWT" am --abort >/dev/null 2>&1 || true
+		die "patch does not apply: patches/${p##*/}"
+	fi
+done
+say "series applies: ${#patches[@]} patch(es)"
+
+# 2. checkpatch --strict.
+if [ "${#patches[@]}" -gt 0 ]; then
+	[ -f "$cover" ] || fail+=("no cover letter at patches/0000-cover-letter.txt")
+	if [ -f "$cover" ] && grep -qE '\*\*\* (SUBJECT|BLURB) HERE \*\*\*' "$cover"; then
+		fail+=("the cover letter still holds the *** SUBJECT HERE *** / *** BLURB HERE *** template")
+	fi
+	e=0 w=0 c=0
+	for p in "${patches[@]}"; do
+		out=$(cd "$CWT" && ./scripts/checkpatch.pl --strict --show-types --no-summary-file "$p" 2>&1 || true)
+		pe=$(grep -c '^ERROR:' <<<"$out" || true)
+		pw=$(grep -c '^WARNING:' <<<"$out" || true)
+		pc=$(grep -c '^CHECK:' <<<"$out" || true)
+		e=$((e + pe)) w=$((w + pw)) c=$((c + pc))
+		printf '  %-70s %d errors, %d warnings, %d checks\n' "${p##*/}" "$pe" "$pw" "$pc"
+		if [ $((pe + pw + pc)) -gt 0 ]; then
+			grep -A3 -E '^(ERROR|WARNING|CHECK):' <<<"$out" | sed 's/^/      /'
+		fi
+		for t in $(grep -oE '^CHECK:[A-Z_]+' <<<"$out" | cut -d: -f2 | sort -u); do
+			grep -q "$t" "$cover" 2>/dev/null ||
+				fail+=("${p##*/}: CHECK $t is neither fixed nor justified in the cover letter")
+		done
+	done
+	say "checkpatch --strict: $e errors, $w warnings, $c checks"
+	[ "$e" -eq 0 ] || fail+=("checkpatch: $e error(s)")
+	[ "$w" -eq 0 ] || fail+=("checkpatch: $w warning(s)")
+fi
+
+# 3. tools/include/uapi/linux/bpf.h is a copy of include/uapi/linux/bpf.h.
+if cmp -s "$CWT/include/uapi/linux/bpf.h" "$CWT/tools/include/uapi/linux/bpf.h"; then
+	say "uapi bpf.h and its tools copy match"
+else
+	diff -u "$CWT/include/uapi/linux/bpf.h" "$CWT/tools/include/uapi/linux/bpf.h" | head -n 20
+	fail+=("tools/include/uapi/linux/bpf.h differs from include/uapi/linux/bpf.h")
+fi
+
+# 4. kernel-doc on every header the series touches: no warning the base does not have.
+for h in $(git -C "$CWT" diff --name-only base HEAD -- '*.h'); do
+	[ -f "$CWT/$h" ] || continue
+	after=$(cd "$CWT" && ./scripts/kernel-doc -none "$h" 2>&1 | sed -E 's/:[0-9]+:/:/' | sort -u)
+	before=$(cd "$CWT" && git show "base:$h" 2>/dev/null >"$CACHE/kdoc-base.h" &&
+		./scripts/kernel-doc -none "$CACHE/kdoc-base.h" 2>&1 | sed -E "s|$CACHE/kdoc-base.h|$h|; s/:[0-9]+:/:/" | sort -u || true)
+	new=$(comm -23 <(echo "$after") <(echo "$before") | grep . || true)
+	if [ -n "$new" ]; then
+		echo "$new" | sed 's/^/      /'
+		fail+=("kernel-doc: new warnings in $h")
+	else
+		say "kernel-doc $h: no new warnings"
+	fi
+done
+
+if [ "${#fail[@]}" -gt 0 ]; then
+	printf '  FAIL: %s\n' "${fail[@]}" >&2
+	die "make check found ${#fail[@]} problem(s)"
+fi
+say "all checks passed"
+stage_end

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# "make export": regenerate patches/*.patch from the work tree's commits since "base" and
+# refresh the shortlog and diffstat at the end of patches/0000-cover-letter.txt (the prose
+# above them is written by hand). The series is edited as git commits in the work tree.
+. "$(dirname "$0")/lib.sh"
+stage_begin export
+load_base
+n=$(git -C "$WT" rev-list --count base..HEAD)
+[ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes; commit them first"
+rm -f "$ROOT"/patches/*.patch
+if [ "$n" -gt 0 ]; then
+	git -C "$WT" format-patch -q --zero-commit --no-signature -o "$ROOT/patches" base..HEAD
+fi
+
+# Record what is applied, so that the apply stage sees an unchanged series.
+record=$WT/.git/applied-series
+: >"$record"
+mapfile -t commits < <(git -C "$WT" rev-list --reverse base..HEAD)
+mapfile -t files < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
+for i in "${!files[@]}"; do
+	echo "$(sha256sum "${files[$i]}" | cut -c1-64) ${commits[$i]}" >>"$record"
+done
+
+cover=$ROOT/patches/0000-cover-letter.txt
+if [ "$n" -gt 0 ]; then
+	if [ ! -f "$cover" ]; then
+		git -C "$WT" format-patch -q --zero-commit --no-signature --cover-letter \
+			-o "$ROOT/patches/.tmp" base..HEAD
+		mv "$ROOT/patches/.tmp/0000-cover-letter.patch" "$cover"
+		rm -rf "$ROOT/patches/.tmp"
+		warn "wrote a cover-letter template to $cover: fill in its subject and blurb"
+	fi
+	# Keep the hand-written part, regenerate the shortlog and the diffstat.
+	awk '/^[^ ].* \([0-9]+\):$/ { exit } { print }' "$cover" >"$cover.new"
+	{
+		git -C "$WT" shortlog base..HEAD
+		git -C "$WT" diff --stat --summary base..HEAD
+	} >>"$cover.new"
+	sed -i -E "s/^(Subject: \[PATCH )0\/[0-9]+\]/\10\/$n]/" "$cover.new"
+	mv "$cover.new" "$cover"
+fi
+say "exported $n patch(es) to patches/"
+stage_end

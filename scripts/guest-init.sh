@@ -1,0 +1,65 @@
+#!/bin/bash
+# PID 1 of the test VM: the host root is mounted read-only over virtio-9p, the "results"
+# share is writable. Runs test_progs and leaves everything the host judges in results/.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+for d in /tmp /run /var/tmp /dev/shm /mnt; do mount -t tmpfs tmpfs "$d"; done
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t bpf bpffs /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+R=/mnt/results
+mkdir -p $R
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results $R
+ip link set lo up
+ulimit -l unlimited
+ulimit -n 65536
+
+off() {
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 30
+}
+. $R/params || { echo "HARNESS: no params"; off; }
+
+echo "HARNESS: booted in $(cut -d' ' -f1 /proc/uptime)s"
+# A boot that is already tainted or has lost lockdep cannot judge anything.
+tainted=$(cat /proc/sys/kernel/tainted)
+debug_locks=$(awk '/debug_locks:/ {print $2}' /proc/lockdep_stats 2>/dev/null)
+echo "tainted=$tainted debug_locks=${debug_locks:-none}" >$R/preflight
+if [ "$tainted" != 0 ] || { [ "$FLAVOR" = debug ] && [ "$debug_locks" != 1 ]; }; then
+	echo "HARNESS: preflight failed: tainted=$tainted debug_locks=${debug_locks:-none}"
+	dmesg >$R/dmesg.txt
+	off
+fi
+echo ok >>$R/preflight
+
+# Suspects left over from boot are not ours: scan once and forget them.
+KML=/sys/kernel/debug/kmemleak
+if [ -w $KML ]; then
+	echo scan >$KML
+	echo clear >$KML
+fi
+echo "$MARKER" >/dev/kmsg
+echo "HARNESS: tests start at $(cut -d' ' -f1 /proc/uptime)s"
+cd "$SELFTESTS" || { echo "HARNESS: no $SELFTESTS"; off; }
+./test_progs $TP_ARGS >$R/test_progs.log 2>&1
+echo "$?" >$R/test_progs.rc
+echo "HARNESS: tests done at $(cut -d' ' -f1 /proc/uptime)s, test_progs exit $(cat $R/test_progs.rc)"
+if [ -w $KML ]; then
+	# kmemleak reports only objects older than 5 s, and wants two scans to be sure.
+	sleep 6
+	echo scan >$KML
+	echo scan >$KML
+	cat $KML >$R/kmemleak.txt
+else
+	echo "kmemleak not available" >$R/kmemleak.na
+fi
+dmesg >$R/dmesg.txt
+echo done >$R/finished
+echo "HARNESS: finished"
+off

@@ -1,0 +1,102 @@
+# shellcheck shell=bash
+# Common settings and helpers for the harness stages. Sourced, never run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bpf-struct-ops-link-6.1}
+OUT=${OUT:-$ROOT/out}
+LOGS=$OUT/logs
+JOBS=${JOBS:-$(nproc)}
+FLAVOR=${FLAVOR:-debug}		# debug (what make test and CI judge) or fast
+
+# The pinned base: Debian's linux-source-6.1 and the checksum of its .deb.
+DEB_PKG=linux-source-6.1
+DEB_PIN=6.1.192-2
+DEB_PIN_SHA256=ae95fe63d4c553f8d0e6c86cb1ab566f3894a43743eb19ab585cd97d82f26514
+
+mkdir -p "$CACHE" "$LOGS"
+
+# The LLVM tools the BPF selftests call by their plain names.
+LLVM_SHIM=$CACHE/llvm-shim
+setup_llvm_shim() {
+	mkdir -p "$LLVM_SHIM"
+	local t
+	for t in clang llc llvm-strip llvm-objcopy llvm-readelf llvm-objdump llvm-ar ld.lld; do
+		ln -sfn "$(command -v "$t-19" || echo "/usr/bin/$t-19")" "$LLVM_SHIM/$t"
+	done
+	export PATH="$LLVM_SHIM:$PATH"
+}
+
+STAGE=${STAGE:-harness}
+T0=$(date +%s)
+
+elapsed() { local s=$(( $(date +%s) - ${1:-$T0} )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+say() { printf '[%s %s] %s\n' "$STAGE" "$(elapsed)" "$*"; }
+warn() { printf '[%s %s] WARNING: %s\n' "$STAGE" "$(elapsed)" "$*" >&2; }
+die() { printf '[%s %s] ERROR: %s\n' "$STAGE" "$(elapsed)" "$*" >&2; exit 1; }
+trap 'printf "[%s] ERROR: %s:%s: \"%s\" failed\n" "$STAGE" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" >&2' ERR
+stage_begin() { STAGE=$1; T0=$(date +%s); say "start"; }
+stage_end() { say "done in $(elapsed)"; }
+
+# run_logged LOG CMD...: run CMD with its output in LOG, print a heartbeat every
+# minute (elapsed time and the log's last line) and, on failure, the tail of LOG.
+run_logged() {
+	local log=$1; shift
+	local t=$(date +%s) hb rc=0
+	say "running: $* (log: $log)"
+	(
+		while sleep 60; do
+			printf '[%s %s] ... %s elapsed; last: %.110s\n' "$STAGE" "$(elapsed)" \
+				"$(elapsed "$t")" "$(tail -n 1 "$log" 2>/dev/null)"
+		done
+	) &
+	hb=$!
+	"$@" >"$log" 2>&1 || rc=$?
+	kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null || true
+	if [ "$rc" -ne 0 ]; then
+		printf '[%s %s] FAILED (exit %d) after %s; tail of %s:\n' "$STAGE" "$(elapsed)" "$rc" "$(elapsed "$t")" "$log" >&2
+		grep -nE 'error|Error|ERROR|\*\*\*' "$log" | tail -n 15 >&2 || true
+		echo '---- last 30 lines ----' >&2
+		tail -n 30 "$log" >&2
+		return "$rc"
+	fi
+	say "ok in $(elapsed "$t")"
+}
+
+# The base selected by KERNEL_SRC (a user's 6.1.y tree) or, by default, Debian's package.
+base_selector() {
+	if [ -n "${KERNEL_SRC:-}" ]; then
+		printf 'src-%s' "$(realpath -m "$KERNEL_SRC" | sha256sum | cut -c1-12)"
+	else
+		printf 'debian'
+	fi
+}
+BASE_STATE=$CACHE/state/base-$(base_selector)
+
+# Sets BASE_ID and WT (the git work tree in the cache); the base stage must have run.
+load_base() {
+	[ -f "$BASE_STATE" ] || die "no base prepared for this selection; run 'make base' first"
+	BASE_ID=$(cat "$BASE_STATE")
+	WT=$CACHE/src/$BASE_ID
+	[ -d "$WT/.git" ] || die "work tree $WT is missing; run 'make base'"
+}
+
+# Config fragments, in merge order, for the current FLAVOR (the first is the arch defconfig,
+# the second the selftests' own config from the work tree).
+config_fragments() {
+	echo "$WT/tools/testing/selftests/bpf/config"
+	echo "$ROOT/configs/selftests-extra.config"
+	echo "$ROOT/configs/vm.config"
+	if [ "$FLAVOR" = debug ]; then echo "$ROOT/configs/debug.config"; fi
+}
+
+# The build output directory, keyed by base and by the harness' config fragments.
+# The selftests' own config comes from the (patched) tree and is merged incrementally.
+load_build() {
+	load_base
+	case "$FLAVOR" in debug|fast) ;; *) die "FLAVOR must be debug or fast, not '$FLAVOR'";; esac
+	local h
+	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config; echo "flavor=$FLAVOR") | sha256sum | cut -c1-12)
+	BUILD=$CACHE/build/$BASE_ID-$FLAVOR-$h
+	SELFTESTS=$BUILD/kselftest/bpf
+}
