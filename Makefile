@@ -10,7 +10,8 @@
 export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS
 S := scripts
 
-.PHONY: all deps base apply build vm report test check export fast fast-test
+.PHONY: all deps base apply build vm report test check export fast fast-test \
+	test-base per-patch stubs
 all: build
 
 deps:
@@ -40,3 +41,12 @@ check: base
 	@$(S)/check.sh
 export: base
 	@$(S)/export.sh
+
+# Not part of .ci/run: the series' tests on the unpatched kernel (they must all FAIL there),
+# every patch building on its own, and the !BPF_JIT !INET stubs building.
+test-base: build
+	@$(S)/test-base.sh
+per-patch: base
+	@$(S)/per-patch.sh
+stubs: apply
+	@$(S)/stubs.sh

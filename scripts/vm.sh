@@ -9,7 +9,7 @@ load_build
 T=${T:-bpf_tcp_ca,dummy_st_ops}
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 BOOT_TRIES=${BOOT_TRIES:-3}
-KIMG=$BUILD/arch/x86/boot/bzImage
+KIMG=${KIMG:-$BUILD/arch/x86/boot/bzImage}
 [ -f "$KIMG" ] || die "no kernel at $KIMG; run 'make build'"
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build'"
 VMDIR=$OUT/vm

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# "make per-patch": every patch builds on its own. Applies the series one patch at a time in
+# a work tree of its own and, after each, builds vmlinux and modules with the test config
+# (the fast flavor: defconfig + selftests config + VM fragment) and, for patches that touch
+# tools/, runs "make -C tools/lib/bpf check" and builds test_progs. Not part of .ci/run.
+. "$(dirname "$0")/lib.sh"
+FLAVOR=fast
+stage_begin per-patch
+load_build
+PWT=$CACHE/perpatch-wt
+PB=$CACHE/build/$BASE_ID-perpatch
+mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
+[ "${#patches[@]}" -gt 0 ] || die "no patches"
+if [ ! -e "$PWT/.git" ]; then
+	git -C "$WT" worktree prune
+	git -C "$WT" worktree add -q --detach "$PWT" base
+fi
+git -C "$PWT" am --abort >/dev/null 2>&1 || true
+git -C "$PWT" checkout -q -f --detach base
+mkdir -p "$PB" "$LOGS/per-patch"
+setup_llvm_shim
+results=()
+failed=0
+for p in "${patches[@]}"; do
+	name=${p##*/}
+	log=$LOGS/per-patch/${name%.patch}.log
+	STAGE="per-patch ${name:0:4}"
+	git -C "$PWT" am -q "$p" >"$log" 2>&1 || die "patch does not apply: $name"
+	t=$(date +%s)
+	ok=1
+	frags=("$PWT/tools/testing/selftests/bpf/config" "$ROOT/configs/selftests-extra.config" "$ROOT/configs/vm.config")
+	if ! { make -C "$PWT" O="$PB" x86_64_defconfig &&
+		(cd "$PWT" && scripts/kconfig/merge_config.sh -m -O "$PB" "$PB/.config" "${frags[@]}") &&
+		make -C "$PWT" O="$PB" olddefconfig &&
+		make -C "$PWT" O="$PB" -j"$JOBS" vmlinux modules; } >>"$log" 2>&1; then
+		ok=0
+	fi
+	what="vmlinux+modules"
+	if [ "$ok" = 1 ] && git -C "$PWT" diff --name-only HEAD~1 HEAD | grep -q '^tools/'; then
+		what+=", libbpf check, test_progs"
+		if ! { make -C "$PWT/tools/lib/bpf" OUTPUT="$PB/libbpf-check/" -j"$JOBS" check &&
+			make -C "$PWT/tools/testing/selftests/bpf" -j"$JOBS" O="$PB" KDIR="$PB" \
+				OUTPUT="$PB/kselftest/bpf" VMLINUX_BTF="$PB/vmlinux" test_progs; } >>"$log" 2>&1; then
+			ok=0
+		fi
+	fi
+	if [ "$ok" = 1 ]; then
+		results+=("PASS  $name ($what, $(elapsed "$t"))")
+	else
+		results+=("FAIL  $name ($what; log: $log)")
+		failed=$((failed + 1))
+		grep -E 'error|Error' "$log" | tail -n 10 >&2 || true
+	fi
+	say "${results[-1]}"
+done
+STAGE=per-patch
+printf '  %s\n' "${results[@]}"
+[ "$failed" -eq 0 ] || die "$failed patch(es) do not build on their own"
+say "all ${#patches[@]} patches build on their own"
+stage_end

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# "make stubs": the patched tree builds with a small config that has BPF_SYSCALL but neither
+# BPF_JIT nor INET, so that the !CONFIG_BPF_JIT stubs and the TCP-less paths are compiled.
+. "$(dirname "$0")/lib.sh"
+stage_begin stubs
+load_base
+SB=$CACHE/build/$BASE_ID-stubs
+mkdir -p "$SB"
+frag=$SB/stubs.config
+cat >"$frag" <<'CFG'
+CONFIG_64BIT=y
+CONFIG_NET=y
+# CONFIG_INET is not set
+CONFIG_BPF_SYSCALL=y
+# CONFIG_BPF_JIT is not set
+CONFIG_PRINTK=y
+CFG
+run_logged "$LOGS/stubs-config.log" bash -c "make -C '$WT' O='$SB' tinyconfig &&
+	cd '$WT' && scripts/kconfig/merge_config.sh -m -O '$SB' '$SB/.config' '$frag' &&
+	make -C '$WT' O='$SB' olddefconfig"
+grep -qx 'CONFIG_BPF_SYSCALL=y' "$SB/.config" || die "the small config lost BPF_SYSCALL"
+grep -q '^CONFIG_BPF_JIT=y' "$SB/.config" && die "the small config has BPF_JIT"
+grep -q '^CONFIG_INET=y' "$SB/.config" && die "the small config has INET"
+run_logged "$LOGS/stubs-build.log" make -C "$WT" O="$SB" -j"$JOBS" vmlinux
+say "the patched tree builds with BPF_SYSCALL=y, BPF_JIT=n, INET=n ($(grep -c '=y' "$SB/.config") options set)"
+stage_end

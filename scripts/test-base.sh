@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# "make test-base": the patched test_progs on the unpatched base kernel. A test that cannot
+# fail is a defect: every subtest of the series' own tests must FAIL there (not skip, not
+# pass, not be missing). Not part of .ci/run.
+. "$(dirname "$0")/lib.sh"
+stage_begin test-base
+load_build
+T=${T_NEW:-struct_ops_link,tcp_ca_update}
+[ -x "$SELFTESTS/test_progs" ] || die "build the patched kernel and test_progs first (make build)"
+
+# The unpatched kernel: same config, built from a work tree at "base".
+UNPATCHED=$BUILD-unpatched
+BWT=$CACHE/base-wt
+base=$(git -C "$WT" rev-parse base)
+if [ "$(cat "$UNPATCHED/.base-commit" 2>/dev/null)" != "$base" ] ||
+	[ ! -f "$UNPATCHED/arch/x86/boot/bzImage" ]; then
+	if [ ! -e "$BWT/.git" ]; then
+		git -C "$WT" worktree prune
+		git -C "$WT" worktree add -q --detach "$BWT" base
+	fi
+	git -C "$BWT" checkout -q -f --detach base
+	mkdir -p "$UNPATCHED"
+	cp "$BUILD/.config" "$UNPATCHED/.config"
+	run_logged "$LOGS/test-base-kernel.log" make -C "$BWT" O="$UNPATCHED" -j"$JOBS" olddefconfig bzImage
+	echo "$base" >"$UNPATCHED/.base-commit"
+fi
+
+# Boot it with the patched test_progs; the results go to out/test-base/vm.
+rc=0
+OUT=$ROOT/out/test-base KIMG=$UNPATCHED/arch/x86/boot/bzImage T=$T STAGE=test-base \
+	"$ROOT/scripts/vm.sh" || rc=$?
+log=$ROOT/out/test-base/vm/test_progs.log
+[ -f "$log" ] || die "the guest left no test_progs output (vm exit $rc)"
+
+echo "---- the series' tests on the unpatched base ----"
+bad=()
+IFS=, read -r -a tests <<<"$T"
+for t in "${tests[@]}"; do
+	n=$(grep -cE "^#[0-9]+/[0-9]+ +$t/[^ ]+:(OK|FAIL|SKIP)$" "$log" || true)
+	grep -E "^#[0-9]+(/[0-9]+)? +$t(/[^ ]+)?:(OK|FAIL|SKIP)$" "$log" | sed 's/^#[0-9/]* */  /'
+	[ "$n" -gt 0 ] || bad+=("$t: no subtests ran")
+	while read -r line; do
+		bad+=("$line")
+	done < <(grep -E "^#[0-9]+/[0-9]+ +$t/[^ ]+:(OK|SKIP)$" "$log" | sed 's/^#[0-9/]* *//')
+done
+nfail=$(grep -cE '^#[0-9]+/[0-9]+ +[^ ]+:FAIL$' "$log" || true)
+if [ "${#bad[@]}" -gt 0 ]; then
+	printf '  NOT FAILING on the base: %s\n' "${bad[@]}"
+	die "${#bad[@]} subtest(s) of the series do not fail on the unpatched kernel"
+fi
+say "all $nfail subtests of $T FAIL on the unpatched base, as they must"
+stage_end
