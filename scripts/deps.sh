@@ -14,6 +14,7 @@ checks=(
 	"cmd:pahole dwarves"
 	"cmd:clang-19 clang-19" "cmd:llc-19 llvm-19" "cmd:llvm-strip-19 llvm-19" "cmd:ld.lld-19 lld-19"
 	"cmd:qemu-system-x86_64 qemu-system-x86" "cmd:ip iproute2" "cmd:timeout coreutils"
+	"py:ply python3-ply" "py:git python3-git"	# checkpatch's spdxcheck.py
 )
 missing=()
 for c in "${checks[@]}"; do
@@ -21,6 +22,7 @@ for c in "${checks[@]}"; do
 	case "$what" in
 	cmd:*) command -v "${what#cmd:}" >/dev/null 2>&1 && continue ;;
 	hdr:*) [ -e "/usr/include/${what#hdr:}" ] && continue ;;
+	py:*) /usr/bin/python3 -c "import ${what#py:}" 2>/dev/null && continue ;;
 	esac
 	missing+=("$pkg")
 done
