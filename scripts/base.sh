@@ -82,7 +82,7 @@ MSG
 	id=deb-$ver
 	existing "$id"
 	deb=$CACHE/dl/${DEB_PKG}_${ver}_all.deb
-	if ! echo "$sha  $deb" | sha256sum -c --quiet 2>/dev/null; then
+	if ! echo "$sha  $deb" | sha256sum -c --quiet >/dev/null 2>&1; then
 		rm -f "$deb"
 		say "downloading $DEB_PKG $ver"
 		(cd "$CACHE/dl" && run_logged "$LOGS/base-download.log" apt-get download "$DEB_PKG=$ver")

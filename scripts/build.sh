@@ -86,6 +86,9 @@ run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" bzImage modules
 # --- test_progs (and bpf_testmod.ko, built against $BUILD/Module.symvers)
 setup_llvm_shim
 mkdir -p "$SELFTESTS"
+# 6.1's selftests Makefile links urandom_read against "liburandom_read.so" relative to
+# the source directory, not to OUTPUT: point that name at this build's library.
+ln -sfn "$SELFTESTS/liburandom_read.so" "$WT/tools/testing/selftests/bpf/liburandom_read.so"
 run_logged "$LOGS/selftests.log" make -C "$WT/tools/testing/selftests/bpf" -j"$JOBS" \
 	O="$BUILD" KDIR="$BUILD" OUTPUT="$SELFTESTS" VMLINUX_BTF="$BUILD/vmlinux" test_progs
 

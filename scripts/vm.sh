@@ -25,11 +25,11 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 	local accel=$1 log=$2 secs=$3 cpu=max
 	[ "$accel" = kvm ] && cpu=host
 	timeout --kill-after=10 "$secs" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
-		-smp 2 -m 4G -nographic -no-reboot -monitor none -serial stdio \
+		-smp 2 -m 2G -nographic -no-reboot -monitor none -serial stdio \
 		-kernel "$KIMG" -append "$CMDLINE ${4:-}" \
-		-fsdev local,id=root,path=/,security_model=none,readonly=on \
+		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
-		-fsdev local,id=res,path="$VMDIR",security_model=none \
+		-fsdev local,id=res,path="$VMDIR",security_model=none,multidevs=remap \
 		-device virtio-9p-pci,fsdev=res,mount_tag=results \
 		</dev/null >"$log" 2>&1
 }
