@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 stage_begin vm
 load_build
-T=${T:-bpf_tcp_ca,dummy_st_ops}
+T=${T:-bpf_tcp_ca,dummy_st_ops,libbpf_str,struct_ops_link,tcp_ca_update}
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 BOOT_TRIES=${BOOT_TRIES:-3}
 KIMG=${KIMG:-$BUILD/arch/x86/boot/bzImage}
