@@ -6,12 +6,14 @@ stage_begin "build/$FLAVOR"
 load_build
 KEEP_BUILDS=${KEEP_BUILDS:-2}
 
-# Evict the oldest build directories (each ~5 GB) beyond KEEP_BUILDS, never the current one.
+# Evict the oldest build directories (each ~5 GB) beyond KEEP_BUILDS, never the current
+# one, with their companions (the unpatched kernel of make test-base).
 mkdir -p "$CACHE/build"
-ls -1dt "$CACHE"/build/*/ 2>/dev/null | sed 's:/$::' | grep -vxF "$BUILD" |
+ls -1dt "$CACHE"/build/*-debug-*/ "$CACHE"/build/*-fast-*/ 2>/dev/null | sed 's:/$::' |
+	grep -v -- '-unpatched$' | grep -vxF "$BUILD" |
 	tail -n +"$KEEP_BUILDS" | while read -r old; do
 		say "evicting old build cache $old"
-		rm -rf "$old"
+		rm -rf "$old" "$old-unpatched"
 	done || true
 
 need_gb=3
@@ -94,6 +96,6 @@ run_logged "$LOGS/selftests.log" make -C "$WT/tools/testing/selftests/bpf" -j"$J
 
 echo "$stamp" >"$BUILD/.harness-stamp"
 ln -sfn "$BUILD" "$CACHE/build-latest-$FLAVOR"
-say "kernel:     $BUILD/arch/x86/boot/bzImage ($(sed -n 's/^UTS_RELEASE //p' "$BUILD/include/generated/utsrelease.h" 2>/dev/null || cat "$BUILD/include/config/kernel.release"))"
+say "kernel:     $BUILD/arch/x86/boot/bzImage ($(cat "$BUILD/include/config/kernel.release" 2>/dev/null))"
 say "test_progs: $SELFTESTS/test_progs"
 stage_end
