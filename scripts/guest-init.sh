@@ -2,6 +2,7 @@
 # PID 1 of the test VM: the host root is mounted read-only over virtio-9p, the "results"
 # share is writable. Runs test_progs and leaves everything the host judges in results/.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+uptime() { local up rest; read -r up rest </proc/uptime; echo "$up"; }
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mountpoint -q /dev || mount -t devtmpfs dev /dev
@@ -27,10 +28,15 @@ off() {
 }
 . $R/params || { echo "HARNESS: no params"; off; }
 
-echo "HARNESS: booted in $(cut -d' ' -f1 /proc/uptime)s"
+echo "HARNESS: booted in $(uptime)s"
 # A boot that is already tainted or has lost lockdep cannot judge anything.
-tainted=$(cat /proc/sys/kernel/tainted)
-debug_locks=$(awk '/debug_locks:/ {print $2}' /proc/lockdep_stats 2>/dev/null)
+read -r tainted </proc/sys/kernel/tainted
+debug_locks=
+if [ -r /proc/lockdep_stats ]; then
+	while read -r key val; do
+		[ "$key" = debug_locks: ] && debug_locks=$val
+	done </proc/lockdep_stats
+fi
 echo "tainted=$tainted debug_locks=${debug_locks:-none}" >$R/preflight
 if [ "$tainted" != 0 ] || { [ "$FLAVOR" = debug ] && [ "$debug_locks" != 1 ]; }; then
 	echo "HARNESS: preflight failed: tainted=$tainted debug_locks=${debug_locks:-none}"
@@ -50,11 +56,11 @@ if [ -w $KML ]; then
 	sleep 1
 fi
 echo "$MARKER" >/dev/kmsg
-echo "HARNESS: tests start at $(cut -d' ' -f1 /proc/uptime)s"
+echo "HARNESS: tests start at $(uptime)s"
 cd "$SELFTESTS" || { echo "HARNESS: no $SELFTESTS"; off; }
 ./test_progs $TP_ARGS >$R/test_progs.log 2>&1
 echo "$?" >$R/test_progs.rc
-echo "HARNESS: tests done at $(cut -d' ' -f1 /proc/uptime)s, test_progs exit $(cat $R/test_progs.rc)"
+echo "HARNESS: tests done at $(uptime)s, test_progs exit $(cat $R/test_progs.rc)"
 if [ -w $KML ]; then
 	wait $boot_scan
 	sleep 6		# what the tests leaked at their very end is old enough now
