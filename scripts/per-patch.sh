@@ -17,7 +17,7 @@ if [ ! -e "$PWT/.git" ]; then
 fi
 git -C "$PWT" am --abort >/dev/null 2>&1 || true
 git -C "$PWT" checkout -q -f --detach base
-mkdir -p "$PB" "$LOGS/per-patch"
+mkdir -p "$PB/libbpf-check" "$LOGS/per-patch"
 setup_llvm_shim
 results=()
 failed=0
@@ -28,6 +28,7 @@ for p in "${patches[@]}"; do
 	git -C "$PWT" am -q "$p" >"$log" 2>&1 || die "patch does not apply: $name"
 	t=$(date +%s)
 	ok=1
+	say "building ${name%.patch} (log: $log)"
 	frags=("$PWT/tools/testing/selftests/bpf/config" "$ROOT/configs/selftests-extra.config" "$ROOT/configs/vm.config")
 	if ! { make -C "$PWT" O="$PB" x86_64_defconfig &&
 		(cd "$PWT" && scripts/kconfig/merge_config.sh -m -O "$PB" "$PB/.config" "${frags[@]}") &&
