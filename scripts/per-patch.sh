@@ -17,8 +17,10 @@ if [ ! -e "$PWT/.git" ]; then
 fi
 git -C "$PWT" am --abort >/dev/null 2>&1 || true
 git -C "$PWT" checkout -q -f --detach base
-mkdir -p "$PB/libbpf-check" "$LOGS/per-patch"
+mkdir -p "$PB/libbpf-check" "$PB/kselftest/bpf" "$LOGS/per-patch"
 setup_llvm_shim
+# as in build.sh: 6.1's selftests link urandom_read against ./liburandom_read.so
+ln -sfn "$PB/kselftest/bpf/liburandom_read.so" "$PWT/tools/testing/selftests/bpf/liburandom_read.so"
 results=()
 failed=0
 for p in "${patches[@]}"; do
