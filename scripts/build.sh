@@ -28,12 +28,8 @@ touch "$BUILD"		# most recently used, for eviction
 cfg=$BUILD/.cfgwork
 mkdir -p "$cfg"
 mapfile -t frags < <(config_fragments)
-gen_config() {
-	make -C "$WT" O="$cfg" x86_64_defconfig &&
-		(cd "$WT" && scripts/kconfig/merge_config.sh -m -O "$cfg" "$cfg/.config" "${frags[@]}") &&
-		make -C "$WT" O="$cfg" olddefconfig
-}
-run_logged "$LOGS/config.log" gen_config || die "config generation failed"
+run_logged "$LOGS/config.log" merge_kconfig "$WT" "$cfg" x86_64_defconfig "${frags[@]}" ||
+	die "config generation failed"
 [ -f "$cfg/.config" ] || die "config generation failed; see $LOGS/config.log"
 
 # Every option the fragments ask for (the last fragment to name an option wins, as in

@@ -90,6 +90,16 @@ config_fragments() {
 	if [ "$FLAVOR" = debug ]; then echo "$ROOT/configs/debug.config"; fi
 }
 
+# merge_kconfig TREE OUTDIR TARGET FRAGMENT...: the config TARGET (x86_64_defconfig,
+# tinyconfig) of TREE in OUTDIR, with the fragments merged in and olddefconfig run.
+merge_kconfig() {
+	local tree=$1 out=$2 target=$3
+	shift 3
+	make -C "$tree" O="$out" "$target" &&
+		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$@") &&
+		make -C "$tree" O="$out" olddefconfig
+}
+
 # The build output directory, keyed by base and by the harness' config fragments.
 # The selftests' own config comes from the (patched) tree and is merged incrementally.
 load_build() {

@@ -32,9 +32,7 @@ for p in "${patches[@]}"; do
 	ok=1
 	say "building ${name%.patch} (log: $log)"
 	frags=("$PWT/tools/testing/selftests/bpf/config" "$ROOT/configs/selftests-extra.config" "$ROOT/configs/vm.config")
-	if ! { make -C "$PWT" O="$PB" x86_64_defconfig &&
-		(cd "$PWT" && scripts/kconfig/merge_config.sh -m -O "$PB" "$PB/.config" "${frags[@]}") &&
-		make -C "$PWT" O="$PB" olddefconfig &&
+	if ! { merge_kconfig "$PWT" "$PB" x86_64_defconfig "${frags[@]}" &&
 		make -C "$PWT" O="$PB" -j"$JOBS" vmlinux modules; } >>"$log" 2>&1; then
 		ok=0
 	fi

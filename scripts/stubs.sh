@@ -15,9 +15,7 @@ CONFIG_BPF_SYSCALL=y
 # CONFIG_BPF_JIT is not set
 CONFIG_PRINTK=y
 CFG
-run_logged "$LOGS/stubs-config.log" bash -c "make -C '$WT' O='$SB' tinyconfig &&
-	cd '$WT' && scripts/kconfig/merge_config.sh -m -O '$SB' '$SB/.config' '$frag' &&
-	make -C '$WT' O='$SB' olddefconfig"
+run_logged "$LOGS/stubs-config.log" merge_kconfig "$WT" "$SB" tinyconfig "$frag"
 grep -qx 'CONFIG_BPF_SYSCALL=y' "$SB/.config" || die "the small config lost BPF_SYSCALL"
 grep -q '^CONFIG_BPF_JIT=y' "$SB/.config" && die "the small config has BPF_JIT"
 grep -q '^CONFIG_INET=y' "$SB/.config" && die "the small config has INET"
