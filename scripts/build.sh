@@ -27,7 +27,7 @@ touch "$BUILD"		# most recently used, for eviction
 # --- config: merged in a scratch directory, copied only when it changed (no needless rebuild)
 cfg=$BUILD/.cfgwork
 mkdir -p "$cfg"
-mapfile -t frags < <(config_fragments)
+mapfile -t frags < <(config_fragments "$WT")
 run_logged "$LOGS/config.log" merge_kconfig "$WT" "$cfg" x86_64_defconfig "${frags[@]}" ||
 	die "config generation failed"
 [ -f "$cfg/.config" ] || die "config generation failed; see $LOGS/config.log"
@@ -83,12 +83,7 @@ run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" bzImage modules
 
 # --- test_progs (and bpf_testmod.ko, built against $BUILD/Module.symvers)
 setup_llvm_shim
-mkdir -p "$SELFTESTS"
-# 6.1's selftests Makefile links urandom_read against "liburandom_read.so" relative to
-# the source directory, not to OUTPUT: point that name at this build's library.
-ln -sfn "$SELFTESTS/liburandom_read.so" "$WT/tools/testing/selftests/bpf/liburandom_read.so"
-run_logged "$LOGS/selftests.log" make -C "$WT/tools/testing/selftests/bpf" -j"$JOBS" \
-	O="$BUILD" KDIR="$BUILD" OUTPUT="$SELFTESTS" VMLINUX_BTF="$BUILD/vmlinux" test_progs
+run_logged "$LOGS/selftests.log" build_test_progs "$WT" "$BUILD"
 
 echo "$stamp" >"$BUILD/.harness-stamp"
 ln -sfn "$BUILD" "$CACHE/build-latest-$FLAVOR"

@@ -81,10 +81,10 @@ load_base() {
 	[ -d "$WT/.git" ] || die "work tree $WT is missing; run 'make base'"
 }
 
-# Config fragments, in merge order, for the current FLAVOR (the first is the arch defconfig,
-# the second the selftests' own config from the work tree).
+# Config fragments, in merge order, for the current FLAVOR: the selftests' own config from
+# the kernel tree $1, then the harness' fragments.
 config_fragments() {
-	echo "$WT/tools/testing/selftests/bpf/config"
+	echo "$1/tools/testing/selftests/bpf/config"
 	echo "$ROOT/configs/selftests-extra.config"
 	echo "$ROOT/configs/vm.config"
 	if [ "$FLAVOR" = debug ]; then echo "$ROOT/configs/debug.config"; fi
@@ -98,6 +98,18 @@ merge_kconfig() {
 	make -C "$tree" O="$out" "$target" &&
 		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$@") &&
 		make -C "$tree" O="$out" olddefconfig
+}
+
+# build_test_progs TREE KBUILD: test_progs (and bpf_testmod.ko) of the kernel tree TREE,
+# against the kernel built in KBUILD, into KBUILD/kselftest/bpf.
+build_test_progs() {
+	local tree=$1 kb=$2
+	mkdir -p "$kb/kselftest/bpf"
+	# 6.1's selftests Makefile links urandom_read against "liburandom_read.so" relative
+	# to the source directory, not to OUTPUT: point that name at this build's library.
+	ln -sfn "$kb/kselftest/bpf/liburandom_read.so" "$tree/tools/testing/selftests/bpf/liburandom_read.so"
+	make -C "$tree/tools/testing/selftests/bpf" -j"$JOBS" O="$kb" KDIR="$kb" \
+		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" test_progs
 }
 
 # The build output directory, keyed by base and by the harness' config fragments.

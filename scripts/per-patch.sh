@@ -17,10 +17,8 @@ if [ ! -e "$PWT/.git" ]; then
 fi
 git -C "$PWT" am --abort >/dev/null 2>&1 || true
 git -C "$PWT" checkout -q -f --detach base
-mkdir -p "$PB/libbpf-check" "$PB/kselftest/bpf" "$LOGS/per-patch"
+mkdir -p "$PB/libbpf-check" "$LOGS/per-patch"
 setup_llvm_shim
-# as in build.sh: 6.1's selftests link urandom_read against ./liburandom_read.so
-ln -sfn "$PB/kselftest/bpf/liburandom_read.so" "$PWT/tools/testing/selftests/bpf/liburandom_read.so"
 results=()
 failed=0
 for p in "${patches[@]}"; do
@@ -31,7 +29,7 @@ for p in "${patches[@]}"; do
 	t=$(date +%s)
 	ok=1
 	say "building ${name%.patch} (log: $log)"
-	frags=("$PWT/tools/testing/selftests/bpf/config" "$ROOT/configs/selftests-extra.config" "$ROOT/configs/vm.config")
+	mapfile -t frags < <(config_fragments "$PWT")
 	if ! { merge_kconfig "$PWT" "$PB" x86_64_defconfig "${frags[@]}" &&
 		make -C "$PWT" O="$PB" -j"$JOBS" vmlinux modules; } >>"$log" 2>&1; then
 		ok=0
@@ -40,8 +38,7 @@ for p in "${patches[@]}"; do
 	if [ "$ok" = 1 ] && git -C "$PWT" diff --name-only HEAD~1 HEAD | grep -q '^tools/'; then
 		what+=", libbpf check, test_progs"
 		if ! { make -C "$PWT/tools/lib/bpf" OUTPUT="$PB/libbpf-check/" -j"$JOBS" check &&
-			make -C "$PWT/tools/testing/selftests/bpf" -j"$JOBS" O="$PB" KDIR="$PB" \
-				OUTPUT="$PB/kselftest/bpf" VMLINUX_BTF="$PB/vmlinux" test_progs; } >>"$log" 2>&1; then
+			build_test_progs "$PWT" "$PB"; } >>"$log" 2>&1; then
 			ok=0
 		fi
 	fi
