@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stage "build": config (x86_64 defconfig + selftests config + configs/*.config), verify it,
-# then bzImage + modules (gcc) and test_progs (BPF objects with clang-19), all under O=$BUILD.
+# Stage "build": the guest-sized config (allnoconfig + configs/ + the selftests' config, see
+# lib.sh), verified, then vmlinux + modules (gcc) and test_progs (BPF objects with clang-19),
+# all under O=$BUILD.
 . "$(dirname "$0")/lib.sh"
 stage_begin "build/$FLAVOR"
 load_build
@@ -28,7 +29,7 @@ touch "$BUILD"		# most recently used, for eviction
 cfg=$BUILD/.cfgwork
 mkdir -p "$cfg"
 mapfile -t frags < <(config_fragments "$WT")
-run_logged "$LOGS/config.log" merge_kconfig "$WT" "$cfg" x86_64_defconfig "${frags[@]}" ||
+run_logged "$LOGS/config.log" merge_kconfig "$WT" "$cfg" "$KCONFIG_BASE" "${frags[@]}" ||
 	die "config generation failed"
 [ -f "$cfg/.config" ] || die "config generation failed; see $LOGS/config.log"
 
@@ -67,11 +68,11 @@ fi
 
 # Nothing to do when the tree (clean, same commit), the config and the harness are those
 # of the last successful build: even a no-op kbuild walk takes a minute on 2 cores.
-stamp="head=$(git -C "$WT" rev-parse HEAD) config=$(sha256sum <"$BUILD/.config" | cut -c1-16) harness=$(cat "$ROOT/scripts/build.sh" | sha256sum | cut -c1-16)"
+stamp="head=$(git -C "$WT" rev-parse HEAD) config=$(sha256sum <"$BUILD/.config" | cut -c1-16) harness=$(cat "$ROOT/scripts/build.sh" "$ROOT/scripts/lib.sh" | sha256sum | cut -c1-16)"
 if [ -z "$(git -C "$WT" status --porcelain -uno)" ] && [ "$(cat "$BUILD/.harness-stamp" 2>/dev/null)" = "$stamp" ] &&
-	[ -f "$BUILD/arch/x86/boot/bzImage" ] && [ -x "$SELFTESTS/test_progs" ]; then
+	[ -f "$BUILD/$KIMG_TARGET" ] && [ -x "$SELFTESTS/test_progs" ]; then
 	say "up to date (tree, config and harness unchanged since the last build): nothing to build"
-	say "kernel:     $BUILD/arch/x86/boot/bzImage"
+	say "kernel:     $BUILD/$KIMG_TARGET"
 	say "test_progs: $SELFTESTS/test_progs"
 	stage_end
 	exit 0
@@ -79,7 +80,7 @@ fi
 rm -f "$BUILD/.harness-stamp"
 
 # --- kernel
-run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" bzImage modules
+run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" "$KIMG_TARGET" modules
 
 # --- test_progs (and bpf_testmod.ko, built against $BUILD/Module.symvers)
 setup_llvm_shim
@@ -87,6 +88,6 @@ run_logged "$LOGS/selftests.log" build_test_progs "$WT" "$BUILD"
 
 echo "$stamp" >"$BUILD/.harness-stamp"
 ln -sfn "$BUILD" "$CACHE/build-latest-$FLAVOR"
-say "kernel:     $BUILD/arch/x86/boot/bzImage ($(cat "$BUILD/include/config/kernel.release" 2>/dev/null))"
+say "kernel:     $BUILD/$KIMG_TARGET ($(cat "$BUILD/include/config/kernel.release" 2>/dev/null))"
 say "test_progs: $SELFTESTS/test_progs"
 stage_end

@@ -20,11 +20,11 @@ ip link set lo up
 ulimit -l unlimited
 ulimit -n 65536
 
-off() {
+off() {	# the kernel has no ACPI to power off with: reboot, and QEMU (-no-reboot) stops
 	sync
-	echo o >/proc/sysrq-trigger
+	echo b >/proc/sysrq-trigger
 	sleep 30
-	exit 1	# PID 1 exits: panic, and QEMU (-no-reboot) stops
+	exit 1	# PID 1 exits: panic, and QEMU stops all the same
 }
 . $R/params || { echo "HARNESS: no params"; off; }
 
@@ -45,24 +45,26 @@ if [ "$tainted" != 0 ] || { [ "$FLAVOR" = debug ] && [ "$debug_locks" != 1 ]; };
 fi
 echo ok >>$R/preflight
 
-# Suspects left over from boot are not ours. A scan reports only objects that were
-# at least 5 s old when it started, so the scan that forgets them can run while the
-# tests do (under TCG it takes a minute or more): nothing the tests allocate is in it.
+# Suspects left over from boot are not ours: a first scan finds them and "clear" forgets
+# them. It runs before the tests, never beside them: a scan is one long stay in the kernel,
+# which holds up RCU Tasks grace periods (and so the freeing of struct_ops maps) until it ends.
 KML=/sys/kernel/debug/kmemleak
 if [ -w $KML ]; then
 	echo scan=off >$KML
-	(echo scan >$KML; echo clear >$KML) &
-	boot_scan=$!
-	sleep 1
+	echo "HARNESS: kmemleak boot scan at $(uptime)s"
+	echo scan >$KML
+	echo clear >$KML
 fi
 echo "$MARKER" >/dev/kmsg
 echo "HARNESS: tests start at $(uptime)s"
 cd "$SELFTESTS" || { echo "HARNESS: no $SELFTESTS"; off; }
-./test_progs $TP_ARGS >$R/test_progs.log 2>&1
+# Line-buffered, so that the host sees each result as it comes; no globbing of the filter.
+set -f
+stdbuf -oL -eL ./test_progs $TP_ARGS >$R/test_progs.log 2>&1
 echo "$?" >$R/test_progs.rc
+set +f
 echo "HARNESS: tests done at $(uptime)s, test_progs exit $(cat $R/test_progs.rc)"
 if [ -w $KML ]; then
-	wait $boot_scan
 	sleep 6		# what the tests leaked at their very end is old enough now
 	echo scan >$KML
 	cat $KML >$R/kmemleak.txt

@@ -27,6 +27,11 @@ setup_llvm_shim() {
 	export PATH="$LLVM_SHIM:$PATH"
 }
 
+# What the guest prints that the harness looks for: a kernel splat (any of these fails a run)
+# and a test_progs result line ("#12/3 test/subtest:OK").
+SPLAT_RE='WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|possible recursive locking|possible circular locking|lockdep|inconsistent lock state|suspicious RCU usage|rcu: INFO|INFO: task .* blocked|hung_task|Kernel panic|sleeping function called from invalid context'
+RESULT_RE='^#[0-9]+(/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)$'
+
 STAGE=${STAGE:-harness}
 T0=$(date +%s)
 
@@ -81,16 +86,22 @@ load_base() {
 	[ -d "$WT/.git" ] || die "work tree $WT is missing; run 'make base'"
 }
 
-# Config fragments, in merge order, for the current FLAVOR: the selftests' own config from
-# the kernel tree $1, then the harness' fragments.
+# The kernel config: allnoconfig, then the fragments, in merge order (the last fragment to
+# name an option wins), for the current FLAVOR: the kernel core as defconfig shapes it, the
+# QEMU guest's devices, the selftests' own config from the kernel tree $1 and what it needs
+# to survive olddefconfig, then the debug options. See configs/.
+KCONFIG_BASE=allnoconfig
+# What QEMU boots: the uncompressed vmlinux, through its PVH entry point (guest.config).
+KIMG_TARGET=vmlinux
 config_fragments() {
+	echo "$ROOT/configs/core.config"
+	echo "$ROOT/configs/guest.config"
 	echo "$1/tools/testing/selftests/bpf/config"
 	echo "$ROOT/configs/selftests-extra.config"
-	echo "$ROOT/configs/vm.config"
 	if [ "$FLAVOR" = debug ]; then echo "$ROOT/configs/debug.config"; fi
 }
 
-# merge_kconfig TREE OUTDIR TARGET FRAGMENT...: the config TARGET (x86_64_defconfig,
+# merge_kconfig TREE OUTDIR TARGET FRAGMENT...: the config TARGET (allnoconfig,
 # tinyconfig) of TREE in OUTDIR, with the fragments merged in and olddefconfig run.
 merge_kconfig() {
 	local tree=$1 out=$2 target=$3
@@ -104,7 +115,18 @@ merge_kconfig() {
 # against the kernel built in KBUILD, into KBUILD/kselftest/bpf.
 build_test_progs() {
 	local tree=$1 kb=$2
+	local vh=$kb/kselftest/bpf/tools/include/vmlinux.h bpftool=$kb/kselftest/bpf/tools/sbin/bpftool
 	mkdir -p "$kb/kselftest/bpf"
+	# Every BPF object depends on vmlinux.h, which the selftests regenerate whenever vmlinux
+	# is newer. After a kernel rebuild that changed no type, the header would come out the
+	# same: keep it (made newer than vmlinux) instead of rebuilding every BPF object.
+	if [ -f "$vh" ] && [ -x "$bpftool" ] && [ "$kb/vmlinux" -nt "$vh" ]; then
+		if "$bpftool" btf dump file "$kb/vmlinux" format c >"$vh.new" && cmp -s "$vh" "$vh.new"; then
+			touch "$vh"
+			echo "vmlinux.h: no type changed in vmlinux, the BPF objects stay"
+		fi
+		rm -f "$vh.new"
+	fi
 	# 6.1's selftests Makefile links urandom_read against "liburandom_read.so" relative
 	# to the source directory, not to OUTPUT: point that name at this build's library.
 	ln -sfn "$kb/kselftest/bpf/liburandom_read.so" "$tree/tools/testing/selftests/bpf/liburandom_read.so"
@@ -118,7 +140,8 @@ load_build() {
 	load_base
 	case "$FLAVOR" in debug|fast) ;; *) die "FLAVOR must be debug or fast, not '$FLAVOR'";; esac
 	local h
-	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config; echo "flavor=$FLAVOR") | sha256sum | cut -c1-12)
+	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config; echo "flavor=$FLAVOR base=$KCONFIG_BASE") |
+		sha256sum | cut -c1-12)
 	BUILD=$CACHE/build/$BASE_ID-$FLAVOR-$h
 	SELFTESTS=$BUILD/kselftest/bpf
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # "make per-patch": every patch builds on its own. Applies the series one patch at a time in
 # a work tree of its own and, after each, builds vmlinux and modules with the test config
-# (the fast flavor: defconfig + selftests config + VM fragment) and, for patches that touch
+# (the fast flavor of the guest-sized config, see configs/) and, for patches that touch
 # tools/, runs "make -C tools/lib/bpf check" and builds test_progs. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
 FLAVOR=fast
@@ -30,7 +30,7 @@ for p in "${patches[@]}"; do
 	ok=1
 	say "building ${name%.patch} (log: $log)"
 	mapfile -t frags < <(config_fragments "$PWT")
-	if ! { merge_kconfig "$PWT" "$PB" x86_64_defconfig "${frags[@]}" &&
+	if ! { merge_kconfig "$PWT" "$PB" "$KCONFIG_BASE" "${frags[@]}" &&
 		make -C "$PWT" O="$PB" -j"$JOBS" vmlinux modules; } >>"$log" 2>&1; then
 		ok=0
 	fi

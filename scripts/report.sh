@@ -17,7 +17,7 @@ fi
 [ -f "$log" ] || : >"$log"
 
 echo "---- tests (from test_progs) ----"
-grep -E '^#[0-9]+(/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)$' "$log" | sed 's/^#[0-9/]* *//' |
+grep -E "$RESULT_RE" "$log" | sed 's/^#[0-9/]* *//' |
 	awk -F: '{printf "  %-4s %s\n", $NF, substr($0, 1, length($0) - length($NF) - 1)}' || true
 grep -E '^Summary:' "$log" || fail+=("test_progs printed no summary")
 
@@ -55,7 +55,6 @@ rc=$(cat "$VMDIR/test_progs.rc" 2>/dev/null || echo missing)
 # Splats printed after the marker, and kmemleak.
 echo "---- kernel log since the test marker ----"
 marker=$(cat "$VMDIR/marker")
-splat_re='WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|possible recursive locking|possible circular locking|lockdep|inconsistent lock state|suspicious RCU usage|rcu: INFO|INFO: task .* blocked|hung_task|Kernel panic|sleeping function called from invalid context'
 if [ -f "$VMDIR/dmesg.txt" ] && grep -qF "$marker" "$VMDIR/dmesg.txt"; then
 	sed -n "/$marker/,\$p" "$VMDIR/dmesg.txt" >"$VMDIR/dmesg-tests.txt"
 elif grep -qF "$marker" "$VMDIR/console.log" 2>/dev/null; then
@@ -64,10 +63,10 @@ else
 	: >"$VMDIR/dmesg-tests.txt"
 	fail+=("no kernel log after the test marker")
 fi
-nsplat=$(grep -cE "$splat_re" "$VMDIR/dmesg-tests.txt" || true)
+nsplat=$(grep -cE "$SPLAT_RE" "$VMDIR/dmesg-tests.txt" || true)
 if [ "$nsplat" -gt 0 ]; then
 	fail+=("$nsplat splat line(s) in the kernel log during the tests")
-	grep -nE -A12 "$splat_re" "$VMDIR/dmesg-tests.txt" | head -n 80
+	grep -nE -A12 "$SPLAT_RE" "$VMDIR/dmesg-tests.txt" | head -n 80
 else
 	echo "  no splats ($(wc -l <"$VMDIR/dmesg-tests.txt") lines scanned)"
 fi

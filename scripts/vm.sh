@@ -9,7 +9,7 @@ load_build
 T=${T:-bpf_tcp_ca,dummy_st_ops,libbpf_str,struct_ops_link,tcp_ca_update}
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 BOOT_TRIES=${BOOT_TRIES:-3}
-KIMG=${KIMG:-$BUILD/arch/x86/boot/bzImage}
+KIMG=${KIMG:-$BUILD/$KIMG_TARGET}
 [ -f "$KIMG" ] || die "no kernel at $KIMG; run 'make build'"
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build'"
 VMDIR=$OUT/vm
@@ -18,7 +18,7 @@ rm -rf "$VMDIR"; mkdir -p "$VMDIR"
 CMDLINE="console=ttyS0,115200 root=/dev/root rootfstype=9p ro
  rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000
  init=$ROOT/scripts/guest-init.sh panic=-1 loglevel=4
- kasan_multi_shot no5lvl pci=noacpi"
+ kasan_multi_shot no5lvl ${BOOT_ARGS:-}"
 CMDLINE=$(echo $CMDLINE)
 
 qemu() {	# ACCEL LOG SECONDS [extra -append words]
@@ -34,19 +34,62 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 		</dev/null >"$log" 2>&1
 }
 
-# KVM only when a guest really boots with it: here /dev/kvm exists but nested guests hang.
+# follow T0: while the guest runs, print its milestones, splats and each test result as they
+# appear in the console and in test_progs' output (the full console stays in console.log).
+follow() {
+	local t0=$1 c=0 r=0 nc nr quiet=0 out
+	lines() { wc -l <"$1" 2>/dev/null || echo 0; }
+	while sleep 1; do
+		nc=$(lines "$VMDIR/console.log")
+		nr=$(lines "$VMDIR/test_progs.log")
+		out=$(
+			sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" 2>/dev/null | tr -d '\r' |
+				grep -E "^HARNESS:|$SPLAT_RE" | sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-150 |
+				sed "s/^/[vm $(elapsed "$t0")]   guest: /"
+			sed -n "$((r + 1)),${nr}p" "$VMDIR/test_progs.log" 2>/dev/null | grep -E "$RESULT_RE" |
+				sed "s/^/[vm $(elapsed "$t0")]   test: /"
+		)
+		c=$nc
+		r=$nr
+		if [ -n "$out" ]; then
+			echo "$out"
+			quiet=0
+		elif [ $((quiet += 1)) -ge 30 ]; then
+			printf '[vm %s]   ... guest running, nothing new for 30 s\n' "$(elapsed "$t0")"
+			quiet=0
+		fi
+	done
+}
+
+# KVM only when a guest really boots with it: on some machines here /dev/kvm exists but
+# nested guests hang or QEMU aborts. The answer holds until the host reboots: it is kept,
+# keyed by the host's boot id, so that only the first run of a host boot pays the probe.
+kvm_probe() {	# prints "kvm" or "tcg <why>"
+	local rc=0 why
+	[ -w /dev/kvm ] || { echo "tcg /dev/kvm is missing or not writable"; return; }
+	( qemu kvm "$VMDIR/kvm-probe.log" 20 "init=/bin/true" ) 2>/dev/null || rc=$?
+	if grep -q 'Run /bin/true as init process' "$VMDIR/kvm-probe.log"; then
+		echo kvm
+		return
+	fi
+	why=$(grep -m1 -iE 'qemu-system|error|kvm' "$VMDIR/kvm-probe.log" | cut -c1-100)
+	case "$rc" in
+	124|137) echo "tcg a KVM guest printed nothing within 20 s (nested guests hang)" ;;
+	0) echo "tcg the KVM guest stopped before init${why:+: $why}" ;;
+	*) echo "tcg QEMU with KVM exited with status $rc${why:+: $why}" ;;
+	esac
+}
 ACCEL=${ACCEL:-}
 if [ -z "$ACCEL" ]; then
-	ACCEL=tcg
-	if [ -w /dev/kvm ]; then
+	probed=$CACHE/state/kvm-probe
+	boot_id=$(cat /proc/sys/kernel/random/boot_id)
+	mkdir -p "$CACHE/state"
+	if [ "$(head -n 1 "$probed" 2>/dev/null)" != "$boot_id" ]; then
 		say "probing KVM (20 s at most)"
-		qemu kvm "$VMDIR/kvm-probe.log" 20 "init=/bin/true" || true
-		if grep -q 'Run /bin/true as init process' "$VMDIR/kvm-probe.log"; then
-			ACCEL=kvm
-		else
-			say "KVM guest did not boot within 20 s; using TCG"
-		fi
+		printf '%s\n%s\n' "$boot_id" "$(kvm_probe)" >"$probed"
 	fi
+	read -r ACCEL why < <(sed -n 2p "$probed")
+	[ "$ACCEL" = kvm ] || say "KVM not used, TCG instead: $why"
 fi
 
 TP_ARGS="-a $T"		# exact names (globs allowed), comma-separated
@@ -61,13 +104,21 @@ echo "$T" >"$VMDIR/filter"
 echo "$FLAVOR" >"$VMDIR/flavor"
 echo "$MARKER" >"$VMDIR/marker"
 
+fpid=
+trap '[ -z "$fpid" ] || kill "$fpid" 2>/dev/null' EXIT
 for try in $(seq 1 "$BOOT_TRIES"); do
 	rm -f "$VMDIR"/{preflight,test_progs.log,test_progs.rc,kmemleak.txt,dmesg.txt,finished}
 	say "boot $try/$BOOT_TRIES ($ACCEL, timeout ${VM_TIMEOUT}s): test_progs $TP_ARGS"
 	t=$(date +%s)
 	rc=0
+	: >"$VMDIR/console.log"
+	follow "$t" &
+	fpid=$!
 	qemu "$ACCEL" "$VMDIR/console.log" "$VM_TIMEOUT" || rc=$?
-	grep '^HARNESS:' "$VMDIR/console.log" | sed "s/^/[vm $(elapsed)]   guest: /" || true
+	sleep 1.2	# the follower's last round
+	kill "$fpid" 2>/dev/null
+	wait "$fpid" 2>/dev/null || true
+	fpid=
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "---- last console lines ----" >&2
 		tail -n 25 "$VMDIR/console.log" >&2
