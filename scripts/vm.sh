@@ -38,16 +38,16 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 # appear in the console and in test_progs' output (the full console stays in console.log).
 follow() {
 	local t0=$1 c=0 r=0 nc nr quiet=0 out
-	lines() { wc -l <"$1" 2>/dev/null || echo 0; }
+	lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
 	while sleep 1; do
 		nc=$(lines "$VMDIR/console.log")
 		nr=$(lines "$VMDIR/test_progs.log")
 		out=$(
 			sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" 2>/dev/null | tr -d '\r' |
 				grep -E "^HARNESS:|$SPLAT_RE" | sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-150 |
-				sed "s/^/[vm $(elapsed "$t0")]   guest: /"
+				sed "s/^/[vm $(elapsed "$t0")]   guest: /" || true
 			sed -n "$((r + 1)),${nr}p" "$VMDIR/test_progs.log" 2>/dev/null | grep -E "$RESULT_RE" |
-				sed "s/^/[vm $(elapsed "$t0")]   test: /"
+				sed "s/^/[vm $(elapsed "$t0")]   test: /" || true
 		)
 		c=$nc
 		r=$nr
@@ -72,7 +72,7 @@ kvm_probe() {	# prints "kvm" or "tcg <why>"
 		echo kvm
 		return
 	fi
-	why=$(grep -m1 -iE 'qemu-system|error|kvm' "$VMDIR/kvm-probe.log" | cut -c1-100)
+	why=$(grep -m1 -iE 'qemu-system|error|kvm' "$VMDIR/kvm-probe.log" 2>/dev/null | cut -c1-100 || true)
 	case "$rc" in
 	124|137) echo "tcg a KVM guest printed nothing within 20 s (nested guests hang)" ;;
 	0) echo "tcg the KVM guest stopped before init${why:+: $why}" ;;
