@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stage "build": the guest-sized config (allnoconfig + configs/ + the selftests' config, see
-# lib.sh), verified, then vmlinux + modules (gcc) and test_progs (BPF objects with clang-19),
+# lib.sh), verified, then bzImage + modules (gcc) and test_progs (BPF objects with clang-19),
 # all under O=$BUILD.
 . "$(dirname "$0")/lib.sh"
 stage_begin "build/$FLAVOR"
@@ -70,9 +70,9 @@ fi
 # of the last successful build: even a no-op kbuild walk takes a minute on 2 cores.
 stamp="head=$(git -C "$WT" rev-parse HEAD) config=$(sha256sum <"$BUILD/.config" | cut -c1-16) harness=$(cat "$ROOT/scripts/build.sh" "$ROOT/scripts/lib.sh" | sha256sum | cut -c1-16)"
 if [ -z "$(git -C "$WT" status --porcelain -uno)" ] && [ "$(cat "$BUILD/.harness-stamp" 2>/dev/null)" = "$stamp" ] &&
-	[ -f "$BUILD/$KIMG_TARGET" ] && [ -x "$SELFTESTS/test_progs" ]; then
+	[ -f "$BUILD/$KIMG_PATH" ] && [ -x "$SELFTESTS/test_progs" ]; then
 	say "up to date (tree, config and harness unchanged since the last build): nothing to build"
-	say "kernel:     $BUILD/$KIMG_TARGET"
+	say "kernel:     $BUILD/$KIMG_PATH"
 	say "test_progs: $SELFTESTS/test_progs"
 	stage_end
 	exit 0
@@ -88,6 +88,6 @@ run_logged "$LOGS/selftests.log" build_test_progs "$WT" "$BUILD"
 
 echo "$stamp" >"$BUILD/.harness-stamp"
 ln -sfn "$BUILD" "$CACHE/build-latest-$FLAVOR"
-say "kernel:     $BUILD/$KIMG_TARGET ($(cat "$BUILD/include/config/kernel.release" 2>/dev/null))"
+say "kernel:     $BUILD/$KIMG_PATH ($(cat "$BUILD/include/config/kernel.release" 2>/dev/null))"
 say "test_progs: $SELFTESTS/test_progs"
 stage_end

@@ -13,7 +13,7 @@ UNPATCHED=$BUILD-unpatched
 BWT=$CACHE/base-wt
 base=$(git -C "$WT" rev-parse base)
 if [ "$(cat "$UNPATCHED/.base-commit" 2>/dev/null)" != "$base" ] ||
-	[ ! -f "$UNPATCHED/$KIMG_TARGET" ]; then
+	[ ! -f "$UNPATCHED/$KIMG_PATH" ]; then
 	if [ ! -e "$BWT/.git" ]; then
 		git -C "$WT" worktree prune
 		git -C "$WT" worktree add -q --detach "$BWT" base
@@ -27,7 +27,7 @@ fi
 
 # Boot it with the patched test_progs; the results go to out/test-base/vm.
 rc=0
-OUT=$ROOT/out/test-base KIMG=$UNPATCHED/$KIMG_TARGET T=$T STAGE=test-base \
+OUT=$ROOT/out/test-base KIMG=$UNPATCHED/$KIMG_PATH T=$T STAGE=test-base \
 	"$ROOT/scripts/vm.sh" || rc=$?
 raw=$ROOT/out/test-base/vm/test_progs.log
 [ -f "$raw" ] || die "the guest left no test_progs output (vm exit $rc)"

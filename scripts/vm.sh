@@ -9,7 +9,7 @@ load_build
 T=${T:-bpf_tcp_ca,dummy_st_ops,libbpf_str,struct_ops_link,tcp_ca_update}
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 BOOT_TRIES=${BOOT_TRIES:-3}
-KIMG=${KIMG:-$BUILD/$KIMG_TARGET}
+KIMG=${KIMG:-$BUILD/$KIMG_PATH}
 [ -f "$KIMG" ] || die "no kernel at $KIMG; run 'make build'"
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build'"
 VMDIR=$OUT/vm
