@@ -3,20 +3,13 @@
 # share is writable. Runs test_progs and leaves everything the host judges in results/.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 uptime() { local up rest; read -r up rest </proc/uptime; echo "$up"; }
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mountpoint -q /dev || mount -t devtmpfs dev /dev
-mkdir -p /dev/pts /dev/shm
-mount -t devpts devpts /dev/pts
-for d in /tmp /run /var/tmp /dev/shm /mnt; do mount -t tmpfs tmpfs "$d"; done
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mount -t bpf bpffs /sys/fs/bpf
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
+t_init=$EPOCHREALTIME
+mount -a -T "${0%/*}/guest-fstab"
 R=/mnt/results
-mkdir -p $R
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results $R
+t_mount=$EPOCHREALTIME
 ip link set lo up
+t_ip=$EPOCHREALTIME
+echo "HARNESS: userspace: mounts took $(( (${t_mount/./} - ${t_init/./}) / 1000 )) ms, ip $(( (${t_ip/./} - ${t_mount/./}) / 1000 )) ms"
 ulimit -l unlimited
 ulimit -n 65536
 
