@@ -107,7 +107,7 @@ echo "$MARKER" >"$VMDIR/marker"
 fpid=
 trap '[ -z "$fpid" ] || kill "$fpid" 2>/dev/null' EXIT
 for try in $(seq 1 "$BOOT_TRIES"); do
-	rm -f "$VMDIR"/{preflight,test_progs.log,test_progs.rc,kmemleak.txt,dmesg.txt,finished}
+	rm -f "$VMDIR"/{preflight,test_progs.log,test_progs.rc,kmemleak.txt,marker.jiffies,dmesg.txt,finished}
 	say "boot $try/$BOOT_TRIES ($ACCEL, timeout ${VM_TIMEOUT}s): test_progs $TP_ARGS"
 	t=$(date +%s)
 	rc=0
