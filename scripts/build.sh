@@ -80,7 +80,7 @@ fi
 rm -f "$BUILD/.harness-stamp"
 
 # --- kernel
-run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" "$KIMG_TARGET" modules
+run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules
 
 # --- test_progs (and bpf_testmod.ko, built against $BUILD/Module.symvers)
 setup_llvm_shim

@@ -104,6 +104,10 @@ KCONFIG_BASE=allnoconfig
 # What QEMU boots. (The debug vmlinux itself, through the PVH entry point, triple-faults
 # at its first instruction under QEMU 7.2 TCG; not yet understood.)
 KIMG_TARGET=bzImage			# the make target
+# Added to every kernel make of the harness. gcc's variable tracking only makes the DWARF say
+# where local variables live, which neither BTF (types and prototypes) nor ORC stack traces
+# use; gcc generates the same code without it, and the debug kernel compiles ~8% faster.
+KMAKE_FLAGS=(KCFLAGS=-fno-var-tracking-assignments)
 KIMG_PATH=arch/x86/boot/bzImage		# and what it builds, under O=
 config_fragments() {
 	echo "$ROOT/configs/core.config"

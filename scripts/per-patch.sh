@@ -31,7 +31,7 @@ for p in "${patches[@]}"; do
 	say "building ${name%.patch} (log: $log)"
 	mapfile -t frags < <(config_fragments "$PWT")
 	if ! { merge_kconfig "$PWT" "$PB" "$KCONFIG_BASE" "${frags[@]}" &&
-		make -C "$PWT" O="$PB" -j"$JOBS" vmlinux modules; } >>"$log" 2>&1; then
+		make -C "$PWT" O="$PB" -j"$JOBS" "${KMAKE_FLAGS[@]}" vmlinux modules; } >>"$log" 2>&1; then
 		ok=0
 	fi
 	what="vmlinux+modules"

@@ -19,6 +19,6 @@ run_logged "$LOGS/stubs-config.log" merge_kconfig "$WT" "$SB" tinyconfig "$frag"
 grep -qx 'CONFIG_BPF_SYSCALL=y' "$SB/.config" || die "the small config lost BPF_SYSCALL"
 grep -q '^CONFIG_BPF_JIT=y' "$SB/.config" && die "the small config has BPF_JIT"
 grep -q '^CONFIG_INET=y' "$SB/.config" && die "the small config has INET"
-run_logged "$LOGS/stubs-build.log" make -C "$WT" O="$SB" -j"$JOBS" vmlinux
+run_logged "$LOGS/stubs-build.log" make -C "$WT" O="$SB" -j"$JOBS" "${KMAKE_FLAGS[@]}" vmlinux
 say "the patched tree builds with BPF_SYSCALL=y, BPF_JIT=n, INET=n ($(grep -c '=y' "$SB/.config") options set)"
 stage_end

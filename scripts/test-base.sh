@@ -21,7 +21,7 @@ if [ "$(cat "$UNPATCHED/.base-commit" 2>/dev/null)" != "$base" ] ||
 	git -C "$BWT" checkout -q -f --detach base
 	mkdir -p "$UNPATCHED"
 	cp "$BUILD/.config" "$UNPATCHED/.config"
-	run_logged "$LOGS/test-base-kernel.log" make -C "$BWT" O="$UNPATCHED" -j"$JOBS" olddefconfig "$KIMG_TARGET"
+	run_logged "$LOGS/test-base-kernel.log" make -C "$BWT" O="$UNPATCHED" -j"$JOBS" "${KMAKE_FLAGS[@]}" olddefconfig "$KIMG_TARGET"
 	echo "$base" >"$UNPATCHED/.base-commit"
 fi
 
