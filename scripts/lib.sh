@@ -127,19 +127,32 @@ merge_kconfig() {
 		make -C "$tree" O="$out" olddefconfig
 }
 
+# vmlinux_h_types FILE: a hash of the type definitions in a vmlinux.h as a set. bpftool
+# writes them in BTF order, which pahole -j makes differ from one link to the next, with
+# ___N suffixes on duplicate names and forward declarations where that order needs them.
+vmlinux_h_types() {
+	sed -E '/^(struct|union) [A-Za-z_0-9]+;$/d; s/___[0-9]+\b//g' "$1" |
+		awk 'BEGIN { RS = ""; ORS = "\0" } { print }' | sort -z | sha256sum
+}
+
 # build_test_progs TREE KBUILD: test_progs (and bpf_testmod.ko) of the kernel tree TREE,
 # against the kernel built in KBUILD, into KBUILD/kselftest/bpf.
 build_test_progs() {
 	local tree=$1 kb=$2
 	local vh=$kb/kselftest/bpf/tools/include/vmlinux.h bpftool=$kb/kselftest/bpf/tools/sbin/bpftool
 	mkdir -p "$kb/kselftest/bpf"
-	# Every BPF object depends on vmlinux.h, which the selftests regenerate whenever vmlinux
-	# is newer. After a kernel rebuild that changed no type, the header would come out the
-	# same: keep it (made newer than vmlinux) instead of rebuilding every BPF object.
+	# Every BPF object depends on vmlinux.h, and every skeleton on bpftool; the selftests
+	# regenerate the one, and rebuild the other (its own skeletons use vmlinux), whenever
+	# vmlinux is newer. After a kernel rebuild that changed no type the header would come
+	# out the same: tell make both are up to date (-o), unless bpftool's or libbpf's
+	# sources changed, instead of rebuilding every BPF object and every test.
+	local old=()
 	if [ -f "$vh" ] && [ -x "$bpftool" ] && [ "$kb/vmlinux" -nt "$vh" ]; then
-		if "$bpftool" btf dump file "$kb/vmlinux" format c >"$vh.new" && cmp -s "$vh" "$vh.new"; then
-			touch "$vh"
-			echo "vmlinux.h: no type changed in vmlinux, the BPF objects stay"
+		if "$bpftool" btf dump file "$kb/vmlinux" format c >"$vh.new" &&
+			[ "$(vmlinux_h_types "$vh")" = "$(vmlinux_h_types "$vh.new")" ] &&
+			[ -z "$(find "$tree/tools/bpf/bpftool" "$tree/tools/lib/bpf" -newer "$bpftool" -print -quit)" ]; then
+			old=(-o "$vh" -o "$bpftool")
+			echo "vmlinux.h: no type changed in vmlinux, the BPF objects and skeletons stay"
 		fi
 		rm -f "$vh.new"
 	fi
@@ -147,7 +160,7 @@ build_test_progs() {
 	# to the source directory, not to OUTPUT: point that name at this build's library.
 	ln -sfn "$kb/kselftest/bpf/liburandom_read.so" "$tree/tools/testing/selftests/bpf/liburandom_read.so"
 	make -C "$tree/tools/testing/selftests/bpf" -j"$JOBS" O="$kb" KDIR="$kb" \
-		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" test_progs
+		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" "${old[@]}" test_progs
 }
 
 # The build output directory, keyed by base and by the harness' config fragments.
