@@ -150,7 +150,7 @@ build_test_progs() {
 	if [ -f "$vh" ] && [ -x "$bpftool" ] && [ "$kb/vmlinux" -nt "$vh" ]; then
 		if "$bpftool" btf dump file "$kb/vmlinux" format c >"$vh.new" &&
 			[ "$(vmlinux_h_types "$vh")" = "$(vmlinux_h_types "$vh.new")" ] &&
-			[ -z "$(find "$tree/tools/bpf/bpftool" "$tree/tools/lib/bpf" -newer "$bpftool" -print -quit)" ]; then
+			[ -z "$(find "$tree/tools/bpf/bpftool" "$tree/tools/lib/bpf" -type f -newer "$bpftool" -print -quit)" ]; then
 			old=(-o "$vh" -o "$bpftool")
 			echo "vmlinux.h: no type changed in vmlinux, the BPF objects and skeletons stay"
 		fi
