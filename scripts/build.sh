@@ -29,9 +29,20 @@ touch "$BUILD"		# most recently used, for eviction
 cfg=$BUILD/.cfgwork
 mkdir -p "$cfg"
 mapfile -t frags < <(config_fragments "$WT")
-run_logged "$LOGS/config.log" merge_kconfig "$WT" "$cfg" "$KCONFIG_BASE" "${frags[@]}" ||
-	die "config generation failed"
-[ -f "$cfg/.config" ] || die "config generation failed; see $LOGS/config.log"
+# The merge takes a dozen seconds; skip it when its inputs are those of the last one: the
+# fragments, the tree's Kconfig files, the compilers and pahole that Kconfig probes, the harness.
+cfg_in=$( { cat "${frags[@]}"; echo "$KCONFIG_BASE"; git -C "$WT" ls-files -s -- '*Kconfig*'
+	gcc --version | head -n 1; pahole --version; cat "$ROOT/scripts/build.sh" "$ROOT/scripts/lib.sh"
+	} | sha256sum | cut -c1-16)
+if [ -f "$cfg/.config" ] && [ "$(cat "$cfg/.inputs" 2>/dev/null)" = "$cfg_in" ]; then
+	say "config inputs unchanged since the last merge: not merged again"
+else
+	rm -f "$cfg/.inputs"
+	run_logged "$LOGS/config.log" merge_kconfig "$WT" "$cfg" "$KCONFIG_BASE" "${frags[@]}" ||
+		die "config generation failed"
+	[ -f "$cfg/.config" ] || die "config generation failed; see $LOGS/config.log"
+	echo "$cfg_in" >"$cfg/.inputs"
+fi
 
 # Every option the fragments ask for (the last fragment to name an option wins, as in
 # merge_config.sh) must really be set after olddefconfig; "=m" is met by "=y".
