@@ -6,9 +6,9 @@ stage_begin deps
 
 # "how to detect it" -> Debian package
 checks=(
-	"cmd:gcc gcc" "cmd:make make" "cmd:git git" "cmd:perl perl" "cmd:python3 python3"
+	"cmd:gcc gcc" "cmd:gcc-nm gcc" "cmd:make make" "cmd:git git" "cmd:perl perl" "cmd:python3 python3"
 	"cmd:bc bc" "cmd:bison bison" "cmd:flex flex" "cmd:cpio cpio" "cmd:depmod kmod"
-	"cmd:rsync rsync" "cmd:xz xz-utils" "cmd:openssl openssl" "cmd:pkg-config pkg-config"
+	"cmd:rsync rsync" "cmd:xz xz-utils" "cmd:lz4 lz4" "cmd:openssl openssl" "cmd:pkg-config pkg-config"
 	"hdr:openssl/ssl.h libssl-dev" "hdr:libelf.h libelf-dev" "hdr:zlib.h zlib1g-dev"
 	"hdr:sys/capability.h libcap-dev" "hdr:zstd.h libzstd-dev"
 	"cmd:pahole dwarves"
