@@ -11,7 +11,7 @@ export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_AR
 S := scripts
 
 .PHONY: all deps base apply build vm report test check export fast fast-test \
-	test-base per-patch stubs
+	test-base per-patch stubs upstream-demo
 all: build
 
 deps:
@@ -50,3 +50,8 @@ per-patch: base
 	@$(S)/per-patch.sh
 stubs: apply
 	@$(S)/stubs.sh
+
+# Not part of .ci/run: the same-map fix (upstream/6.12/) on Debian's linux-source-6.12: the
+# selftest must fail on stock 6.12 and pass with the fix.
+upstream-demo: deps
+	@$(S)/upstream-demo.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stage "apply": git am patches/*.patch onto the base, only when the series changed.
+# Stage "apply": git am $PATCHES/*.patch (patches/, unless make upstream-demo) onto the
+# base, only when the series changed.
 # The applied series is recorded (one "sha256 commit" line per patch) so that a changed
 # series is re-applied from the first patch that differs, and files whose content ends up
 # unchanged get their old mtime back: a no-op re-apply must not rebuild ~300 objects.
@@ -8,7 +9,7 @@ stage_begin apply
 load_base
 record=$WT/.git/applied-series
 
-mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
+mapfile -t patches < <(find "$PATCHES" -maxdepth 1 -name '*.patch' | sort)
 want=()
 for p in "${patches[@]}"; do want+=("$(sha256sum "$p" | cut -c1-64)"); done
 
@@ -61,7 +62,7 @@ for ((i = keep; i < ${#patches[@]}; i++)); do
 		cat "$LOGS/apply.log" >&2
 		git -C "$WT" am --abort >/dev/null 2>&1 || true
 		mv "$record.new" "$record"	# the patches before it stay applied
-		die "patch does not apply: patches/${p##*/}"
+		die "patch does not apply: $p"
 	fi
 	echo "${want[$i]} $(git -C "$WT" rev-parse HEAD)" >>"$record.new"
 	say "applied ${p##*/}"

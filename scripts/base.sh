@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Stage "base": a git work tree in the cache whose first commit, tagged "base", is the
-# untouched 6.1 base: Debian's linux-source-6.1 (pinned, checksummed) or KERNEL_SRC.
+# untouched base: Debian's linux-source-$KVER (pinned, checksummed) or KERNEL_SRC.
 . "$(dirname "$0")/lib.sh"
 stage_begin base
 mkdir -p "$CACHE/src" "$CACHE/dl" "$CACHE/state"
 
-check_61() {	# DIR: is it a 6.1 kernel tree?
+check_kver() {	# DIR: is it a $KVER kernel tree?
 	local mk=$1/Makefile v p
 	[ -f "$mk" ] && grep -q '^NAME' "$mk" && [ -f "$1/kernel/bpf/bpf_struct_ops.c" ] ||
 		die "$1 is not a Linux kernel source tree"
 	v=$(sed -n 's/^VERSION = //p' "$mk"); p=$(sed -n 's/^PATCHLEVEL = //p' "$mk")
-	[ "$v.$p" = 6.1 ] || die "$1 is Linux $v.$p, not 6.1.y"
+	[ "$v.$p" = "$KVER" ] || die "$1 is Linux $v.$p, not $KVER.y"
 }
 
 init_git() {	# DIR MESSAGE: commit DIR as it is and tag the commit "base"
@@ -37,7 +37,7 @@ existing() {	# BASE_ID: reuse a prepared work tree
 if [ -n "${KERNEL_SRC:-}" ]; then
 	[ -d "$KERNEL_SRC" ] || die "KERNEL_SRC=$KERNEL_SRC does not exist"
 	KERNEL_SRC=$(realpath "$KERNEL_SRC")
-	check_61 "$KERNEL_SRC"
+	check_kver "$KERNEL_SRC"
 	if git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1; then
 		rev=$(git -C "$KERNEL_SRC" rev-parse HEAD)
 		id=git-$(git -C "$KERNEL_SRC" describe --tags --always HEAD 2>/dev/null | tr '/' '_')-${rev:0:12}
@@ -55,7 +55,7 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 		existing "$id"
 		say "copying $KERNEL_SRC (not a git tree) into the cache"
 		run_logged "$LOGS/base.log" rsync -a --exclude=.git "$KERNEL_SRC/" "$CACHE/src/$id.tmp/"
-		init_git "$CACHE/src/$id.tmp" "base: Linux 6.1 from $KERNEL_SRC"
+		init_git "$CACHE/src/$id.tmp" "base: Linux $KVER from $KERNEL_SRC"
 	fi
 else
 	command -v apt-get >/dev/null || die "apt-get not found: set KERNEL_SRC=/path/to/linux-6.1.y"
@@ -96,7 +96,7 @@ MSG
 	run_logged "$LOGS/base-unpack.log" tar -C "$tmp" --strip-components=1 -xf \
 		"$tmp/deb/usr/src/$DEB_PKG.tar.xz"
 	rm -rf "$tmp/deb"
-	check_61 "$tmp"
+	check_kver "$tmp"
 	say "committing the untouched base"
 	init_git "$tmp" "base: Debian $DEB_PKG $ver"
 fi

@@ -9,10 +9,14 @@ LOGS=$OUT/logs
 JOBS=${JOBS:-$(nproc)}
 FLAVOR=${FLAVOR:-debug}		# debug (what make test and CI judge) or fast
 
-# The pinned base: Debian's linux-source-6.1 and the checksum of its .deb.
-DEB_PKG=linux-source-6.1
-DEB_PIN=6.1.192-2
-DEB_PIN_SHA256=ae95fe63d4c553f8d0e6c86cb1ab566f3894a43743eb19ab585cd97d82f26514
+# The pinned base: Debian's linux-source-6.1 and the checksum of its .deb, the kernel
+# version the base must be, and the series applied to it. make upstream-demo sets all of
+# them for upstream 6.12 (scripts/upstream-demo.sh); nothing else should.
+DEB_PKG=${DEB_PKG:-linux-source-6.1}
+DEB_PIN=${DEB_PIN:-6.1.192-2}
+DEB_PIN_SHA256=${DEB_PIN_SHA256:-ae95fe63d4c553f8d0e6c86cb1ab566f3894a43743eb19ab585cd97d82f26514}
+KVER=${KVER:-6.1}
+PATCHES=${PATCHES:-$ROOT/patches}
 
 mkdir -p "$CACHE" "$LOGS"
 
