@@ -126,6 +126,7 @@ config_fragments() {
 	echo "$1/tools/testing/selftests/bpf/config"
 	echo "$ROOT/configs/selftests-extra.config"
 	if [ "$FLAVOR" = debug ]; then echo "$ROOT/configs/debug.config"; fi
+	if [ -n "${EXTRA_CONFIG:-}" ]; then echo "$EXTRA_CONFIG"; fi	# make upstream-demo
 }
 
 # merge_kconfig TREE OUTDIR TARGET FRAGMENT...: the config TARGET (allnoconfig,
@@ -180,7 +181,8 @@ load_build() {
 	load_base
 	case "$FLAVOR" in debug|fast) ;; *) die "FLAVOR must be debug or fast, not '$FLAVOR'";; esac
 	local h
-	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config; echo "flavor=$FLAVOR base=$KCONFIG_BASE") |
+	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config ${EXTRA_CONFIG:+"$EXTRA_CONFIG"}
+		echo "flavor=$FLAVOR base=$KCONFIG_BASE") |
 		sha256sum | cut -c1-12)
 	BUILD=$CACHE/build/$BASE_ID-$FLAVOR-$h
 	SELFTESTS=$BUILD/kselftest/bpf

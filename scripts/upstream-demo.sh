@@ -12,6 +12,7 @@ stage_begin upstream-demo
 export DEB_PKG=linux-source-6.12 DEB_PIN=6.12.117-1~deb12u1 KVER=6.12
 export DEB_PIN_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703
 export CACHE=$CACHE/upstream-6.12
+export EXTRA_CONFIG=$ROOT/upstream/6.12/config
 export T=${T:-bpf_tcp_ca/update_same_map} VM_TIMEOUT=${VM_TIMEOUT:-600} FORCE=1
 mkdir -p "$CACHE"
 
