@@ -7,7 +7,7 @@
 # Variables: KERNEL_SRC=/path/to/linux-6.1.y (instead of Debian's linux-source-6.1),
 # T=test1,test2 (test_progs filter), FLAVOR=debug|fast, CACHE=dir, JOBS=n, VM_TIMEOUT=s.
 
-export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS
+export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT
 S := scripts
 
 .PHONY: all deps base apply build vm report test check export fast fast-test \

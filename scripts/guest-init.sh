@@ -69,6 +69,12 @@ echo "$rc" >$R/test_progs.rc
 set +f
 up
 echo "HARNESS: tests done at ${UP}s, test_progs exit $rc"
+# GUEST_SCRIPT (make vm only, for experiments): a command line run here after the tests,
+# in the selftests directory; its output goes to guest-script.log. Its splats count.
+if [ -n "${GUEST_SCRIPT:-}" ]; then
+	bash -c "$GUEST_SCRIPT" >$R/guest-script.log 2>&1
+	echo "HARNESS: GUEST_SCRIPT exit $?"
+fi
 if [ -w $KML ]; then
 	sleep 6		# what the tests leaked at their very end is old enough now
 	echo scan >$KML

@@ -99,6 +99,7 @@ SELFTESTS='$SELFTESTS'
 TP_ARGS='$TP_ARGS'
 FLAVOR='$FLAVOR'
 MARKER='$MARKER'
+GUEST_SCRIPT='${GUEST_SCRIPT:-}'
 P
 echo "$T" >"$VMDIR/filter"
 echo "$FLAVOR" >"$VMDIR/flavor"
@@ -107,7 +108,7 @@ echo "$MARKER" >"$VMDIR/marker"
 fpid=
 trap '[ -z "$fpid" ] || kill "$fpid" 2>/dev/null' EXIT
 for try in $(seq 1 "$BOOT_TRIES"); do
-	rm -f "$VMDIR"/{preflight,test_progs.log,test_progs.rc,kmemleak.txt,marker.jiffies,dmesg.txt,finished}
+	rm -f "$VMDIR"/{preflight,test_progs.log,test_progs.rc,kmemleak.txt,marker.jiffies,dmesg.txt,finished,guest-script.log}
 	say "boot $try/$BOOT_TRIES ($ACCEL, timeout ${VM_TIMEOUT}s): test_progs $TP_ARGS"
 	t=$(date +%s)
 	rc=0
