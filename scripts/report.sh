@@ -73,7 +73,8 @@ fi
 if [ -f "$VMDIR/kmemleak.txt" ]; then
 	# Only what the tests left counts: an object allocated before the marker (jiffies read
 	# by the guest just after writing it) was left by the boot.
-	read -r t_marker <"$VMDIR/marker.jiffies" 2>/dev/null || true
+	t_marker=
+	{ read -r t_marker <"$VMDIR/marker.jiffies"; } 2>/dev/null || true
 	case "$t_marker" in
 	[0-9]*) ;;
 	*) fail+=("kmemleak: the guest did not record the jiffies of the marker"); t_marker=0 ;;
