@@ -32,7 +32,7 @@ mapfile -t frags < <(config_fragments "$WT")
 # The merge takes a dozen seconds; skip it when its inputs are those of the last one: the
 # fragments, the tree's Kconfig files, the compilers and pahole that Kconfig probes, the harness.
 cfg_in=$( { cat "${frags[@]}"; echo "$KCONFIG_BASE"; git -C "$WT" ls-files -s -- '*Kconfig*'
-	gcc --version | head -n 1; pahole --version; cat "$ROOT/scripts/build.sh" "$ROOT/scripts/lib.sh"
+	gcc --version | head -n 1; pahole --version; harness_hash
 	} | sha256sum | cut -c1-16)
 if [ -f "$cfg/.config" ] && [ "$(cat "$cfg/.inputs" 2>/dev/null)" = "$cfg_in" ]; then
 	say "config inputs unchanged since the last merge: not merged again"
@@ -79,7 +79,7 @@ fi
 
 # Nothing to do when the tree (clean, same commit), the config and the harness are those
 # of the last successful build: even a no-op kbuild walk takes a minute on 2 cores.
-stamp="head=$(git -C "$WT" rev-parse HEAD) config=$(sha256sum <"$BUILD/.config" | cut -c1-16) harness=$(cat "$ROOT/scripts/build.sh" "$ROOT/scripts/lib.sh" | sha256sum | cut -c1-16)"
+stamp="head=$(git -C "$WT" rev-parse HEAD) config=$(sha256sum <"$BUILD/.config" | cut -c1-16) harness=$(harness_hash)"
 if [ -z "$(git -C "$WT" status --porcelain -uno)" ] && [ "$(cat "$BUILD/.harness-stamp" 2>/dev/null)" = "$stamp" ] &&
 	[ -f "$BUILD/$KIMG_PATH" ] && [ -x "$SELFTESTS/test_progs" ]; then
 	say "up to date (tree, config and harness unchanged since the last build): nothing to build"

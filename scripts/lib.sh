@@ -175,6 +175,9 @@ build_test_progs() {
 		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" "${old[@]}" test_progs
 }
 
+# What of the harness shapes a build: part of the build stamp and of the config-merge inputs.
+harness_hash() { cat "$ROOT/scripts/build.sh" "$ROOT/scripts/lib.sh" | sha256sum | cut -c1-16; }
+
 # The build output directory, keyed by base and by the harness' config fragments.
 # The selftests' own config comes from the (patched) tree and is merged incrementally.
 load_build() {
