@@ -7,11 +7,12 @@
 # Variables: KERNEL_SRC=/path/to/linux-6.1.y (instead of Debian's linux-source-6.1),
 # T=test1,test2 (test_progs filter), FLAVOR=debug|fast, CACHE=dir, JOBS=n, VM_TIMEOUT=s.
 
-export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT
+export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
+	REPEAT ALONE
 S := scripts
 
 .PHONY: all deps base apply build vm report test check export fast fast-test \
-	test-base per-patch stubs upstream-demo
+	test-base per-patch stubs upstream-demo repeat
 all: build
 
 deps:
@@ -50,6 +51,11 @@ per-patch: base
 	@$(S)/per-patch.sh
 stubs: apply
 	@$(S)/stubs.sh
+
+# Not part of .ci/run: one boot, the tests T run REPEAT (10) more times in a row, then each
+# subtest of the series' tests alone; every run must pass, no splat, kmemleak clean.
+repeat: build
+	@$(S)/repeat.sh
 
 # Not part of .ci/run: the same-map fix (upstream/6.12/) on Debian's linux-source-6.12: the
 # selftest must fail on stock 6.12 and pass with the fix.
