@@ -8,11 +8,11 @@
 # T=test1,test2 (test_progs filter), FLAVOR=debug|fast, CACHE=dir, JOBS=n, VM_TIMEOUT=s.
 
 export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
-	REPEAT ALONE
+	REPEAT ALONE MUT
 S := scripts
 
 .PHONY: all deps base apply build vm report test check export fast fast-test \
-	test-base per-patch stubs upstream-demo repeat
+	test-base per-patch stubs upstream-demo repeat mutate
 all: build
 
 deps:
@@ -56,6 +56,11 @@ stubs: apply
 # subtest of the series' tests alone; every run must pass, no splat, kmemleak clean.
 repeat: build
 	@$(S)/repeat.sh
+
+# Not part of .ci/run: every mutations/*.patch (a deliberate break of the series' kernel code)
+# must make the series' tests fail; prints the table break -> what caught it, or SURVIVED.
+mutate: build
+	@$(S)/mutate.sh
 
 # Not part of .ci/run: the same-map fix (upstream/6.12/) on Debian's linux-source-6.12: the
 # selftest must fail on stock 6.12 and pass with the fix.

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# "make mutate": would the tests notice a broken kernel? Every mutations/*.patch is a small
+# deliberate break of the series' kernel code (its first line says which). For each: apply
+# it to the work tree (uncommitted), rebuild the kernel, run the series' tests (T) judged as
+# make test, and restore the tree. Prints one line per break: the subtests that failed (or
+# the splat, or the guest's death), or SURVIVED. A survivor is a missing test. MUT=glob
+# picks breaks. Not part of .ci/run: ~5 min per break. The kernel is rebuilt clean at the end.
+. "$(dirname "$0")/lib.sh"
+stage_begin mutate
+load_build
+export T=${T:-struct_ops_link,tcp_ca_update}
+export VM_TIMEOUT=${VM_TIMEOUT:-900}
+[ -x "$SELFTESTS/test_progs" ] || die "build first (make build)"
+[ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
+mapfile -t breaks < <(find "$ROOT/mutations" -maxdepth 1 -name "${MUT:-*}.patch" | sort)
+[ "${#breaks[@]}" -gt 0 ] || die "no mutations/${MUT:-*}.patch"
+MOUT=$ROOT/out/mutate
+rm -rf "$MOUT"; mkdir -p "$MOUT"
+
+# Whatever happens, the tree goes back to the series, and the next build rebuilds the kernel.
+rm -f "$BUILD/.harness-stamp"
+restore() { git -C "$WT" checkout -q -- . 2>/dev/null || true; }
+trap restore EXIT
+
+table=()
+survived=0
+for p in "${breaks[@]}"; do
+	name=${p##*/}; name=${name%.patch}
+	desc=$(sed -n '1s/^Break: //p' "$p")
+	STAGE="mutate $name"
+	say "$desc"
+	if ! git -C "$WT" apply "$p" 2>"$MOUT/$name.apply"; then
+		table+=("$name | does not apply")
+		continue
+	fi
+	verdict=
+	if ! run_logged "$MOUT/$name.build.log" make -C "$WT" O="$BUILD" -j"$JOBS" \
+		"${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules; then
+		verdict="BUILD FAILED (not a valid break)"
+	else
+		OUT=$MOUT/$name "$ROOT/scripts/vm.sh" >"$MOUT/$name.vm.log" 2>&1 || true
+		OUT=$MOUT/$name "$ROOT/scripts/report.sh" >"$MOUT/$name.report" 2>&1 || true
+		failed=$(sed -nE 's/^  FAIL +([^ ]+\/[^ ]+)$/\1/p' "$MOUT/$name.report" | paste -sd, -)
+		splat=$(grep -m1 -E "$SPLAT_RE" "$MOUT/$name/vm/dmesg-tests.txt" 2>/dev/null |
+			sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70 || true)
+		grep -q '^  FAIL: kmemleak' "$MOUT/$name.report" && splat+="${splat:+, }kmemleak report"
+		if [ -n "$failed" ]; then
+			verdict="caught: $failed"
+		elif grep -q 'timed out' "$MOUT/$name.vm.log"; then
+			verdict="caught: guest timed out"
+		elif grep -qE '^  FAIL' "$MOUT/$name.report"; then
+			verdict="caught: $(grep -m1 -E '^  FAIL' "$MOUT/$name.report" | sed 's/^ *FAIL: *//' | cut -c1-80)"
+		else
+			verdict="SURVIVED"
+			survived=$((survived + 1))
+		fi
+		[ -z "$splat" ] || [ "$verdict" = SURVIVED ] || verdict+=" (+ $splat)"
+	fi
+	restore
+	table+=("$name | $verdict")
+	say "$name: $verdict"
+done
+STAGE=mutate
+say "restoring the kernel of the series"
+run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules
+echo "---- break | result (T=$T) ----"
+printf '%s\n' "${table[@]}"
+[ "$survived" -eq 0 ] || die "$survived break(s) SURVIVED: the tests miss them"
+say "all ${#breaks[@]} breaks caught"
+stage_end
