@@ -21,8 +21,12 @@ CMDLINE="console=ttyS0,115200 root=/dev/root rootfstype=9p ro
  kasan_multi_shot no5lvl ${BOOT_ARGS:-}"
 CMDLINE=$(echo $CMDLINE)
 
+# QEMU runs under timeout(1), which puts it in a process group of its own, away from the
+# terminal's Ctrl-C: it is started in the background and waited for, so that the INT/TERM
+# trap below can stop it.
+qpid=
 qemu() {	# ACCEL LOG SECONDS [extra -append words]
-	local accel=$1 log=$2 secs=$3 cpu=max
+	local accel=$1 log=$2 secs=$3 cpu=max rc=0
 	[ "$accel" = kvm ] && cpu=host
 	timeout --kill-after=10 "$secs" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
 		-smp 2 -m 2G -nographic -no-reboot -monitor none -serial stdio \
@@ -31,7 +35,11 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev local,id=res,path="$VMDIR",security_model=none,multidevs=remap \
 		-device virtio-9p-pci,fsdev=res,mount_tag=results \
-		</dev/null >"$log" 2>&1
+		</dev/null >"$log" 2>&1 &
+	qpid=$!
+	wait "$qpid" || rc=$?
+	qpid=
+	return "$rc"
 }
 
 # follow T0: while the guest runs, print its milestones, splats and each test result as they
@@ -106,7 +114,15 @@ echo "$FLAVOR" >"$VMDIR/flavor"
 echo "$MARKER" >"$VMDIR/marker"
 
 fpid=
-trap '[ -z "$fpid" ] || kill "$fpid" 2>/dev/null' EXIT
+trap '[ -z "$fpid" ] || kill "$fpid" 2>/dev/null || true' EXIT
+interrupted() {
+	trap - INT TERM
+	[ -z "$qpid" ] || kill -TERM "$qpid" 2>/dev/null	# timeout passes it on to QEMU
+	[ -z "$qpid" ] || wait "$qpid" 2>/dev/null || true
+	warn "interrupted: QEMU stopped${qpid:+ (timeout pid $qpid)}; partial results in $VMDIR"
+	exit 130
+}
+trap interrupted INT TERM
 for try in $(seq 1 "$BOOT_TRIES"); do
 	rm -f "$VMDIR"/{preflight,test_progs.log,test_progs.rc,kmemleak.txt,marker.jiffies,dmesg.txt,finished,guest-script.log}
 	say "boot $try/$BOOT_TRIES ($ACCEL, timeout ${VM_TIMEOUT}s): test_progs $TP_ARGS"
