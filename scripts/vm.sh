@@ -133,7 +133,7 @@ for try in $(seq 1 "$BOOT_TRIES"); do
 	fpid=$!
 	qemu "$ACCEL" "$VMDIR/console.log" "$VM_TIMEOUT" || rc=$?
 	sleep 1.2	# the follower's last round
-	kill "$fpid" 2>/dev/null
+	kill "$fpid" 2>/dev/null || true	# the follower may be gone already
 	wait "$fpid" 2>/dev/null || true
 	fpid=
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
