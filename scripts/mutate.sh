@@ -20,6 +20,7 @@ rm -rf "$MOUT"; mkdir -p "$MOUT"
 # Whatever happens, the tree goes back to the series, and the next build rebuilds the kernel.
 rm -f "$BUILD/.harness-stamp"
 restore() { git -C "$WT" checkout -q -- . 2>/dev/null || true; }
+kernel() { make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules; }
 trap restore EXIT
 
 table=()
@@ -34,8 +35,7 @@ for p in "${breaks[@]}"; do
 		continue
 	fi
 	verdict=
-	if ! run_logged "$MOUT/$name.build.log" make -C "$WT" O="$BUILD" -j"$JOBS" \
-		"${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules; then
+	if ! run_logged "$MOUT/$name.build.log" kernel; then
 		verdict="BUILD FAILED (not a valid break)"
 	else
 		OUT=$MOUT/$name "$ROOT/scripts/vm.sh" >"$MOUT/$name.vm.log" 2>&1 || true
@@ -63,7 +63,7 @@ for p in "${breaks[@]}"; do
 done
 STAGE=mutate
 say "restoring the kernel of the series"
-run_logged "$LOGS/kernel.log" make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules
+run_logged "$LOGS/kernel.log" kernel
 echo "---- break | result (T=$T) ----"
 printf '%s\n' "${table[@]}"
 [ "$survived" -eq 0 ] || die "$survived break(s) SURVIVED: the tests miss them"
