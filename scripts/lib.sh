@@ -125,7 +125,10 @@ config_fragments() {
 	echo "$ROOT/configs/trim.config"
 	echo "$1/tools/testing/selftests/bpf/config"
 	echo "$ROOT/configs/selftests-extra.config"
-	if [ "$FLAVOR" = debug ]; then echo "$ROOT/configs/debug.config"; fi
+	if [ "$FLAVOR" = debug ]; then
+		echo "$ROOT/configs/debug.config"
+		echo "$ROOT/configs/fault.config"
+	fi
 	if [ -n "${EXTRA_CONFIG:-}" ]; then echo "$EXTRA_CONFIG"; fi	# make upstream-demo
 }
 
