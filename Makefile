@@ -1,68 +1,104 @@
 # struct_ops links for Linux 6.1: the stages that take a fresh machine to a patched,
-# built, booted kernel running test_progs. See README.md.
-#
-#   make            deps + base + apply + build: the patched kernel and test_progs
-#   make test       all of the above, then boot it and run the tests (T=...), then report
-#
-# Variables: KERNEL_SRC=/path/to/linux-6.1.y (instead of Debian's linux-source-6.1),
-# T=test1,test2 (test_progs filter), FLAVOR=debug|fast, CACHE=dir, JOBS=n, VM_TIMEOUT=s.
+# built, booted kernel running test_progs. See README.md; "make help" lists the targets
+# (the "#:" lines) and the variables (the "#=" lines).
+
+#= KERNEL_SRC=dir	a 6.1.y git tree to use instead of Debian's linux-source-6.1 (cloned, never modified)
+#= T=a,b		test_progs -a filter of make test / make vm (globs allowed, passed quoted)
+#= CMD='...'		make vm: the command line to run in the guest instead of the tests
+#= FLAVOR=debug|fast	the kernel: debug (what make test and CI judge) or fast
+#= VM_CPUS=2 VM_MEM=2G	guest CPUs and memory; VM_TIMEOUT=1200 seconds per boot
+#= CACHE=dir		builds and downloads (default ~/.cache/bpf-struct-ops-link-6.1)
+#= JOBS=n		make -j for the builds (default: nproc)
+#= ACCEL=kvm|tcg	skip the KVM probe; BOOT_ARGS='...' more kernel command line
+#= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
+#= MUT='glob'		make mutate: which mutations/*.patch to try
+#= FORCE=1		discard work-tree commits that were not exported
+#= KEEP_BUILDS=n	build directories kept in the cache (default 2)
 
 export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
-	REPEAT ALONE MUT
+	REPEAT ALONE MUT CMD VM_CPUS VM_MEM
 S := scripts
 
-.PHONY: all deps base apply build vm report test check export fast fast-test \
+.PHONY: all help deps base apply build vm shell report test check export fast fast-test \
 	test-base per-patch stubs upstream-demo repeat mutate
+#: all		deps + base + apply + build: the patched kernel and test_progs (the default)
 all: build
 
+#: help		this list
+help:
+	@echo "Targets:"
+	@awk -F'\t+' '/^#: /{ sub(/^#: /, ""); printf "  make %-14s %s\n", $$1, $$2 }' Makefile
+	@echo "Variables (make VAR=value target):"
+	@awk -F'\t+' '/^#= /{ sub(/^#= /, ""); printf "  %-22s %s\n", $$1, $$2 }' Makefile
+
+#: deps		install what is missing (apt-get, as root)
 deps:
 	@$(S)/deps.sh
+#: base		Debian's linux-source-6.1 (or KERNEL_SRC) as a git work tree in the cache
 base: deps
 	@$(S)/base.sh
+#: apply		git am of patches/*.patch onto the base (only when the series changed)
 apply: base
 	@$(S)/apply.sh
+#: build		the kernel (FLAVOR) and test_progs, under O= in the cache
 build: apply
 	@$(S)/build.sh
+#: vm		boot the built kernel and run the tests T, or CMD='...' (exit status: CMD's)
 vm:
 	@$(S)/vm.sh
+#: shell		boot the built kernel with a root shell on this terminal (Ctrl-A X stops QEMU)
+shell:
+	@VM_SHELL=1 $(S)/vm.sh
+#: report		judge the last guest run: results, splats, kmemleak
 report:
 	@$(S)/report.sh
 
 # The main test: build, boot, run, judge. The closing line is "N passed, N failed, N skipped".
+#: test		build, boot, run the tests T, judge (what .ci/run runs)
 test: build
 	@$(S)/vm.sh; rc=$$?; $(S)/report.sh && exit $$rc
 
 # The faster non-debug kernel for the edit loop (CI judges the debug one).
+#: fast		build with FLAVOR=fast (no KASAN, lockdep, kmemleak)
 fast:
 	@$(MAKE) --no-print-directory build FLAVOR=fast
+#: fast-test	test with FLAVOR=fast
 fast-test:
 	@$(MAKE) --no-print-directory test FLAVOR=fast
 
+#: check		the series applies; checkpatch --strict; uapi header copies; kernel-doc
 check: base
 	@$(S)/check.sh
+#: export		git format-patch of the work tree's series into patches/
 export: base
 	@$(S)/export.sh
 
 # Not part of .ci/run: the series' tests on the unpatched kernel (they must all FAIL there),
 # every patch building on its own, and the !BPF_JIT !INET stubs building.
+#: test-base	the series' tests on the unpatched kernel: every one must FAIL
 test-base: build
 	@$(S)/test-base.sh
+#: per-patch	every patch applied and built on its own
 per-patch: base
 	@$(S)/per-patch.sh
+#: stubs		the series builds with BPF_JIT=n and INET=n
 stubs: apply
 	@$(S)/stubs.sh
 
 # Not part of .ci/run: one boot, the tests T run REPEAT (10) more times in a row, then each
 # subtest of the series' tests alone; every run must pass, no splat, kmemleak clean.
+#: repeat		one boot: T REPEAT more times, then each subtest alone; all must pass
 repeat: build
 	@$(S)/repeat.sh
 
 # Not part of .ci/run: every mutations/*.patch (a deliberate break of the series' kernel code)
 # must make the series' tests fail; prints the table break -> what caught it, or SURVIVED.
+#: mutate		each mutations/*.patch must make the tests fail (table; not in CI)
 mutate: build
 	@$(S)/mutate.sh
 
 # Not part of .ci/run: the same-map fix (upstream/6.12/) on Debian's linux-source-6.12: the
 # selftest must fail on stock 6.12 and pass with the fix.
+#: upstream-demo	the same-map fix on Debian's linux-source-6.12: fails stock, passes fixed
 upstream-demo: deps
 	@$(S)/upstream-demo.sh

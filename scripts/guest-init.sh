@@ -61,14 +61,20 @@ echo "$JIFFIES" >$R/marker.jiffies
 up
 echo "HARNESS: tests start at ${UP}s"
 cd "$SELFTESTS" || { echo "HARNESS: no $SELFTESTS"; off; }
-# Line-buffered, so that the host sees each result as it comes; no globbing of the filter.
-set -f
-stdbuf -oL -eL ./test_progs $TP_ARGS >$R/test_progs.log 2>&1
+if [ -n "$VM_SHELL" ]; then
+	# make shell: the console is a terminal; the shell gets it as its controlling tty
+	echo "HARNESS: root shell in $SELFTESTS; exit or Ctrl-D powers the guest off"
+	setsid -w -c bash -i <>/dev/ttyS0 >&0 2>&1
+	dmesg >$R/dmesg.txt
+	off
+fi
+# CMD: make test's test_progs line (T quoted by the host), or make vm's command line.
+# Line-buffered, so that the host sees each line as it comes.
+stdbuf -oL -eL bash -c "$CMD" >$R/$LOG 2>&1
 rc=$?
-echo "$rc" >$R/test_progs.rc
-set +f
+echo "$rc" >$R/${LOG%.log}.rc
 up
-echo "HARNESS: tests done at ${UP}s, test_progs exit $rc"
+echo "HARNESS: command done at ${UP}s, exit $rc"
 # GUEST_SCRIPT (make vm only, for experiments): a command line run here after the tests,
 # in the selftests directory; its output goes to guest-script.log. Its splats count.
 if [ -n "${GUEST_SCRIPT:-}" ]; then

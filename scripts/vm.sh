@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Stage "vm": boot the built kernel under QEMU (KVM only if a probe shows a guest really
-# booting, else TCG), host root read-only over virtio-9p, run test_progs with the filter T,
-# and leave the results in $OUT/vm for the report stage. Boots that come up tainted or with
-# lockdep off are retried (at most 3 boots) and never pass.
+# booting, else TCG), host root read-only over virtio-9p, and run one command in the guest,
+# in the selftests directory:
+#   make test / make vm     test_progs -a T; the results stay in $OUT/vm for the report stage
+#   make vm CMD='...'       that command line; its output is shown as it comes and kept in
+#                           $OUT/vm/cmd.log, and its exit status is this script's
+#   make shell              an interactive root shell on the console (VM_SHELL=1)
+# Boots that come up tainted or with lockdep off are retried (at most 3 boots) and never pass.
 . "$(dirname "$0")/lib.sh"
 stage_begin vm
 load_build
 T=${T:-bpf_tcp_ca,dummy_st_ops,libbpf_str,struct_ops_link,tcp_ca_update}
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
+VM_CPUS=${VM_CPUS:-2}
+VM_MEM=${VM_MEM:-2G}
+CMD=${CMD:-}
+VM_SHELL=${VM_SHELL:-}
 BOOT_TRIES=${BOOT_TRIES:-3}
 KIMG=${KIMG:-$BUILD/$KIMG_PATH}
 [ -f "$KIMG" ] || die "no kernel at $KIMG; run 'make build'"
@@ -21,6 +29,12 @@ CMDLINE="console=ttyS0,115200 root=/dev/root rootfstype=9p ro
  kasan_multi_shot no5lvl ${BOOT_ARGS:-}"
 CMDLINE=$(echo $CMDLINE)
 
+QEMU_ARGS=(-smp "$VM_CPUS" -m "$VM_MEM" -nographic -no-reboot -kernel "$KIMG"
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
+	-fsdev local,id=res,path="$VMDIR",security_model=none,multidevs=remap
+	-device virtio-9p-pci,fsdev=res,mount_tag=results)
+
 # QEMU runs under timeout(1), which puts it in a process group of its own, away from the
 # terminal's Ctrl-C: it is started in the background and waited for, so that the INT/TERM
 # trap below can stop it.
@@ -29,12 +43,7 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 	local accel=$1 log=$2 secs=$3 cpu=max rc=0
 	[ "$accel" = kvm ] && cpu=host
 	timeout --kill-after=10 "$secs" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
-		-smp 2 -m 2G -nographic -no-reboot -monitor none -serial stdio \
-		-kernel "$KIMG" -append "$CMDLINE ${4:-}" \
-		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
-		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
-		-fsdev local,id=res,path="$VMDIR",security_model=none,multidevs=remap \
-		-device virtio-9p-pci,fsdev=res,mount_tag=results \
+		"${QEMU_ARGS[@]}" -monitor none -serial stdio -append "$CMDLINE ${4:-}" \
 		</dev/null >"$log" 2>&1 &
 	qpid=$!
 	wait "$qpid" || rc=$?
@@ -49,13 +58,13 @@ follow() {
 	lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
 	while sleep 1; do
 		nc=$(lines "$VMDIR/console.log")
-		nr=$(lines "$VMDIR/test_progs.log")
+		nr=$(lines "$VMDIR/$LOG")
 		out=$(
-			sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" 2>/dev/null | tr -d '\r' |
+			[ "$nc" -le "$c" ] || sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" 2>/dev/null | tr -d '\r' |
 				grep -E "^HARNESS:|$SPLAT_RE" | sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-150 |
 				sed "s/^/[vm $(elapsed "$t0")]   guest: /" || true
-			sed -n "$((r + 1)),${nr}p" "$VMDIR/test_progs.log" 2>/dev/null | grep -E "$RESULT_RE" |
-				sed "s/^/[vm $(elapsed "$t0")]   test: /" || true
+			[ "$nr" -le "$r" ] || sed -n "$((r + 1)),${nr}p" "$VMDIR/$LOG" 2>/dev/null | grep -E "$SHOW_RE" |
+				sed "s/^/[vm $(elapsed "$t0")]   $SHOW: /" || true
 		)
 		c=$nc
 		r=$nr
@@ -100,18 +109,38 @@ if [ -z "$ACCEL" ]; then
 	[ "$ACCEL" = kvm ] || say "KVM not used, TCG instead: $why"
 fi
 
-TP_ARGS="-a $T"		# exact names (globs allowed), comma-separated
+# What the guest runs, and where its output goes. make test's command quotes T, so that
+# no shell in the guest expands a glob in it against the selftests directory.
+if [ -n "$CMD" ]; then
+	LOG=cmd.log SHOW=out SHOW_RE=''
+else
+	CMD="./test_progs -a $(printf %q "$T")"	# exact names (globs allowed), comma-separated
+	LOG=test_progs.log SHOW=test SHOW_RE=$RESULT_RE
+	echo "$T" >"$VMDIR/filter"
+fi
 MARKER="HARNESS-TESTS-START-$$-$(date +%s)"
-cat >"$VMDIR/params" <<P
-SELFTESTS='$SELFTESTS'
-TP_ARGS='$TP_ARGS'
-FLAVOR='$FLAVOR'
-MARKER='$MARKER'
-GUEST_SCRIPT='${GUEST_SCRIPT:-}'
-P
-echo "$T" >"$VMDIR/filter"
+# the one file that hands parameters to the guest (sourced by guest-init.sh)
+for v in SELFTESTS CMD LOG FLAVOR MARKER VM_SHELL GUEST_SCRIPT; do
+	printf '%s=%q\n' "$v" "${!v:-}"
+done >"$VMDIR/params"
 echo "$FLAVOR" >"$VMDIR/flavor"
 echo "$MARKER" >"$VMDIR/marker"
+vng="vng --run $KIMG --cpus $VM_CPUS --memory $VM_MEM --user root --cwd $SELFTESTS"
+vng+=" --append '$(echo kasan_multi_shot no5lvl ${BOOT_ARGS:-})'"
+[ "$ACCEL" = kvm ] || vng+=" --disable-kvm"
+[ -n "$VM_SHELL" ] || vng+=" --exec $(printf %q "$CMD")"
+say "the same with virtme-ng (not needed here): $vng"
+
+if [ -n "$VM_SHELL" ]; then
+	# QEMU on this terminal; the guest's console is the shell's. Ctrl-A X stops QEMU.
+	say "root shell in the guest ($ACCEL); 'exit' powers it off, Ctrl-A X stops QEMU"
+	rc=0 cpu=max
+	[ "$ACCEL" = kvm ] && cpu=host
+	qemu-system-x86_64 -accel "$ACCEL" -cpu "$cpu" "${QEMU_ARGS[@]}" -serial mon:stdio \
+		-append "$CMDLINE" || rc=$?
+	say "guest gone (QEMU exit $rc); its kernel log: $VMDIR/dmesg.txt"
+	exit "$rc"
+fi
 
 fpid=
 trap '[ -z "$fpid" ] || kill "$fpid" 2>/dev/null || true' EXIT
@@ -124,8 +153,8 @@ interrupted() {
 }
 trap interrupted INT TERM
 for try in $(seq 1 "$BOOT_TRIES"); do
-	rm -f "$VMDIR"/{preflight,test_progs.log,test_progs.rc,kmemleak.txt,marker.jiffies,dmesg.txt,finished,guest-script.log}
-	say "boot $try/$BOOT_TRIES ($ACCEL, timeout ${VM_TIMEOUT}s): test_progs $TP_ARGS"
+	rm -f "$VMDIR"/{preflight,"$LOG","${LOG%.log}.rc",kmemleak.txt,marker.jiffies,dmesg.txt,finished,guest-script.log}
+	say "boot $try/$BOOT_TRIES ($ACCEL, $VM_CPUS CPUs, $VM_MEM, timeout ${VM_TIMEOUT}s): $CMD"
 	t=$(date +%s)
 	rc=0
 	: >"$VMDIR/console.log"
@@ -150,4 +179,12 @@ for try in $(seq 1 "$BOOT_TRIES"); do
 	[ "$try" -lt "$BOOT_TRIES" ] || die "no clean boot in $BOOT_TRIES tries"
 done
 echo "$ACCEL" >"$VMDIR/accel"
+if [ "$LOG" = cmd.log ]; then
+	rc=$(cat "$VMDIR/cmd.rc" 2>/dev/null || echo 255)
+	n=$(sed -n "/$MARKER/,\$p" "$VMDIR/dmesg.txt" 2>/dev/null | grep -cE "$SPLAT_RE" || true)
+	[ "${n:-0}" -eq 0 ] || warn "$n kernel log line(s) since the command started look like a splat: see $VMDIR/dmesg.txt"
+	say "command exit $rc (output: $VMDIR/cmd.log)"
+	stage_end
+	exit "$rc"
+fi
 stage_end
