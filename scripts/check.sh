@@ -87,6 +87,13 @@ for h in $(git -C "$CWT" diff --name-only base HEAD -- '*.h'); do
 	fi
 done
 
+# 5. The judge of make test on its captured guest runs (judge/fixtures/).
+if "$ROOT/scripts/judge-test.sh"; then
+	say "judge: every fixture gets its verdict"
+else
+	fail+=("the judge gives a fixture the wrong verdict")
+fi
+
 if [ "${#fail[@]}" -gt 0 ]; then
 	printf '  FAIL: %s\n' "${fail[@]}" >&2
 	die "make check found ${#fail[@]} problem(s)"

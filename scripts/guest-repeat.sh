@@ -6,6 +6,7 @@
 #   alone TEST/SUBTEST: exit RC, S s
 # followed by the failing lines of a run that failed.
 T=$1 REPEAT=$2 ALONE=$3
+. "${0%/*}/judge.sh"	# tp_results
 log=/tmp/repeat.log
 
 one() {	# LABEL FILTER
@@ -22,7 +23,7 @@ for i in $(seq 1 "$REPEAT"); do
 done
 # The subtests, from the results of the last run with only ALONE in the filter
 ./test_progs -a "$ALONE" >$log 2>&1
-subtests=$(sed -nE 's/^#[0-9]+\/[0-9]+ +([^ ]+):(OK|FAIL|SKIP)$/\1/p' $log | tac)
+subtests=$(tp_results $log | sed -nE 's/^#[0-9]+\/[0-9]+ +([^ ]+):(OK|FAIL|SKIP)$/\1/p' | tac)
 for st in $subtests; do
 	one "alone $st" "$st"
 done

@@ -31,20 +31,8 @@ setup_llvm_shim() {
 	export PATH="$LLVM_SHIM:$PATH"
 }
 
-# What the guest prints that the harness looks for: a kernel splat (any of these fails a run)
-# and a test_progs result line ("#12/3 test/subtest:OK").
-SPLAT_RE='WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|possible recursive locking|possible circular locking|lockdep|inconsistent lock state|suspicious RCU usage|rcu: INFO|INFO: task .* blocked|hung_task|Kernel panic|sleeping function called from invalid context'
-RESULT_RE='^#[0-9]+(/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)$'
-# kmemleak_split JIFFIES <report >tests 3>boot: the objects of a kmemleak report allocated
-# at or after JIFFIES go to stdout, the older ones (left by the boot) to fd 3.
-kmemleak_split() {
-	awk -v m="$1" '
-	function flush() { if (blk != "") { if (boot) printf "%s", blk > "/dev/fd/3"; else printf "%s", blk }; blk = "" }
-	/^unreferenced object/ { flush(); boot = 0 }
-	/^  comm .*, jiffies [0-9]+/ { boot = ($NF + 0 < m + 0) }
-	{ blk = blk $0 "\n" }
-	END { flush() }'
-}
+# The judge: splat patterns, test_progs result parsing, the kmemleak rule (judge/).
+. "$ROOT/scripts/judge.sh"
 
 STAGE=${STAGE:-harness}
 T0=$(date +%s)

@@ -42,8 +42,8 @@ for p in "${breaks[@]}"; do
 		OUT=$MOUT/$name "$ROOT/scripts/report.sh" >"$MOUT/$name.report" 2>&1 || true
 		failed=$(sed -nE 's/^  FAIL +([^ ]+\/[^ ]+)$/\1/p' "$MOUT/$name.report" | awk '!seen[$0]++' |
 			paste -sd, -)
-		splat=$(grep -m1 -E "$SPLAT_RE" "$MOUT/$name/vm/dmesg-tests.txt" 2>/dev/null |
-			sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70 || true)
+		splat=$(splats "$MOUT/$name/vm/dmesg-tests.txt" 2>/dev/null | head -n 1 |
+			sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70)
 		grep -q '^  FAIL: kmemleak' "$MOUT/$name.report" && splat+="${splat:+, }kmemleak report"
 		if [ -n "$failed" ]; then
 			verdict="caught: $failed"

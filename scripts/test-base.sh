@@ -33,7 +33,7 @@ raw=$ROOT/out/test-base/vm/test_progs.log
 [ -f "$raw" ] || die "the guest left no test_progs output (vm exit $rc)"
 # test_progs repeats the result lines of failed tests in its closing error summary
 log=$ROOT/out/test-base/vm/results.txt
-grep -E '^#[0-9]+(/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)$' "$raw" | awk '!seen[$0]++' >"$log" || true
+tp_results "$raw" >"$log"
 
 echo "---- the series' tests on the unpatched base ----"
 bad=()

@@ -25,7 +25,7 @@ rm -rf "$VMDIR"; mkdir -p "$VMDIR"
 
 CMDLINE="console=ttyS0,115200 root=/dev/root rootfstype=9p ro
  rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000
- init=$ROOT/scripts/guest-init.sh panic=-1 loglevel=4
+ init=$ROOT/scripts/guest-init.sh panic=-1 ignore_loglevel
  kasan_multi_shot no5lvl ${BOOT_ARGS:-}"
 CMDLINE=$(echo $CMDLINE)
 
@@ -61,7 +61,8 @@ follow() {
 		nr=$(lines "$VMDIR/$LOG")
 		out=$(
 			[ "$nc" -le "$c" ] || sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" 2>/dev/null | tr -d '\r' |
-				grep -E "^HARNESS:|$SPLAT_RE" | sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-150 |
+				grep -E -e '^HARNESS:' -f <(judge_patterns splat-deny) |
+				grep -vE -f <(judge_patterns splat-allow) | sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-150 |
 				sed "s/^/[vm $(elapsed "$t0")]   guest: /" || true
 			[ "$nr" -le "$r" ] || sed -n "$((r + 1)),${nr}p" "$VMDIR/$LOG" 2>/dev/null | grep -E "$SHOW_RE" |
 				sed "s/^/[vm $(elapsed "$t0")]   $SHOW: /" || true
@@ -175,13 +176,13 @@ for try in $(seq 1 "$BOOT_TRIES"); do
 		break
 	fi
 	warn "boot $try is not clean ($(head -n 1 "$VMDIR/preflight" 2>/dev/null || echo 'no preflight result')); it cannot count"
-	grep -nE 'BUG:|WARNING:|Call Trace' "$VMDIR/console.log" | head -n 5 >&2 || true
+	splats -n "$VMDIR/console.log" | head -n 5 >&2
 	[ "$try" -lt "$BOOT_TRIES" ] || die "no clean boot in $BOOT_TRIES tries"
 done
 echo "$ACCEL" >"$VMDIR/accel"
 if [ "$LOG" = cmd.log ]; then
 	rc=$(cat "$VMDIR/cmd.rc" 2>/dev/null || echo 255)
-	n=$(sed -n "/$MARKER/,\$p" "$VMDIR/dmesg.txt" 2>/dev/null | grep -cE "$SPLAT_RE" || true)
+	n=$(sed -n "/$MARKER/,\$p" "$VMDIR/dmesg.txt" 2>/dev/null | splats -c)
 	[ "${n:-0}" -eq 0 ] || warn "$n kernel log line(s) since the command started look like a splat: see $VMDIR/dmesg.txt"
 	say "command exit $rc (output: $VMDIR/cmd.log)"
 	stage_end

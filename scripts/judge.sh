@@ -1,0 +1,158 @@
+# shellcheck shell=bash
+# The judge of a guest run, in one place: what counts as a kernel splat (the patterns in
+# judge/splat-deny minus judge/splat-allow), how test_progs' results are read, and the
+# kmemleak rule. Sourced by lib.sh, so by every stage; "make check" runs it on the captured
+# runs in judge/fixtures/ (scripts/judge-test.sh). Defines functions only.
+JUDGE_DIR=${JUDGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../judge" && pwd)}
+
+# A test_progs result line: "#12 test:OK", "#12/3 test/subtest:FAIL".
+RESULT_RE='^#[0-9]+(/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)$'
+
+judge_patterns() { grep -vE '^(#|$)' "$JUDGE_DIR/$1"; }
+
+# splats [grep options] [FILE]: the splat lines of a kernel log (stdin or FILE). With -c,
+# their count; -n and -A N work as with grep (context lines are not filtered).
+splats() {
+	local count=0 args=()
+	for a in "$@"; do
+		if [ "$a" = -c ]; then count=1; else args+=("$a"); fi
+	done
+	if [ "$count" = 1 ]; then
+		{ grep -E -f <(judge_patterns splat-deny) "${args[@]}" || true; } |
+			{ grep -cvE -f <(judge_patterns splat-allow) || true; }
+	else
+		{ grep -E -f <(judge_patterns splat-deny) "${args[@]}" || true; } |
+			{ grep -vE -f <(judge_patterns splat-allow) || true; }
+	fi
+}
+
+# tp_results LOG: test_progs' result lines, each once (its closing error summary repeats
+# the lines of the tests that failed).
+tp_results() { grep -E "$RESULT_RE" "$1" 2>/dev/null | awk '!seen[$0]++' || true; }
+
+# tp_counts LOG: "passed failed skipped", counting subtests; a test without subtests
+# counts as one.
+tp_counts() {
+	tp_results "$1" | sed -nE 's/^#([0-9]+)(\/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)$/\1 x\2 \3/p' | awk '
+	$2 != "x" { sub_of[$1]++; c[$3]++; next }
+	{ top[$1] = $3 }
+	END {
+		for (t in top) if (!(t in sub_of)) c[top[t]]++
+		printf "%d %d %d\n", c["OK"], c["FAIL"], c["SKIP"]
+	}'
+}
+
+# kmemleak_split JIFFIES <report >tests 3>boot: the objects of a kmemleak report allocated
+# at or after JIFFIES (read by the guest right after it wrote the marker) go to stdout, the
+# older ones (left by the boot, not by the tests) to fd 3.
+kmemleak_split() {
+	awk -v m="$1" '
+	function flush() { if (blk != "") { if (boot) printf "%s", blk > "/dev/fd/3"; else printf "%s", blk }; blk = "" }
+	/^unreferenced object/ { flush(); boot = 0 }
+	# "  comm "test_progs", pid 53, jiffies 4294710301 (age 12.340s)"
+	/^  comm / && match($0, /, jiffies [0-9]+/) { boot = (substr($0, RSTART + 10, RLENGTH - 10) + 0 < m + 0) }
+	{ blk = blk $0 "\n" }
+	END { flush() }'
+}
+
+# judge_run VMDIR: the verdict on what a guest left in VMDIR (make test's run). Prints one
+# line per test and subtest, the splat scan, the kmemleak result, the reasons for a FAIL,
+# and last "N passed, N failed, N skipped". Returns 1 if the run does not pass.
+judge_run() {
+	local VMDIR=$1 fail=() log=$1/test_progs.log passed failed skipped t res nsub sub
+	local expected=() rc marker nsplat t_marker nboot nleak
+	if [ ! -f "$VMDIR/finished" ]; then
+		fail+=("the guest died before finishing (no summary)")
+		echo "---- last console lines ----"
+		tail -n 30 "$VMDIR/console.log" 2>/dev/null || true
+	fi
+	# a boot that came up tainted or without lockdep judges nothing
+	if ! grep -qx ok "$VMDIR/preflight" 2>/dev/null; then
+		fail+=("the boot was not clean ($(head -n 1 "$VMDIR/preflight" 2>/dev/null || echo 'no preflight')); it never counts")
+	fi
+	[ -f "$log" ] || : >"$log"
+
+	echo "---- tests (from test_progs) ----"
+	tp_results "$log" | sed 's/^#[0-9/]* *//' |
+		awk -F: '{printf "  %-4s %s\n", $NF, substr($0, 1, length($0) - length($NF) - 1)}'
+	grep -E '^Summary:' "$log" || fail+=("test_progs printed no summary")
+	read -r passed failed skipped < <(tp_counts "$log")
+
+	# Every test the filter names must have run, passed, had at least one subtest, and
+	# none of its subtests may have skipped (a missing kernel option).
+	IFS=, read -r -a expected <"$VMDIR/filter"
+	for t in "${expected[@]}"; do
+		case "$t" in *'*'*|*'?'*|*/*) continue ;; esac
+		res=$(tp_results "$log" | sed -n -E "s/^#[0-9]+ +$t:(OK|FAIL|SKIP)\$/\\1/p")
+		nsub=$(tp_results "$log" | grep -cE "^#[0-9]+/[0-9]+ +$t/" || true)
+		case "$res" in
+		"") fail+=("expected test '$t' did not run") ;;
+		SKIP) fail+=("expected test '$t' was skipped") ;;
+		FAIL) fail+=("test '$t' failed") ;;
+		esac
+		if [ -n "$res" ] && [ "$nsub" -eq 0 ]; then fail+=("test '$t' reported zero subtests"); fi
+		while read -r sub; do
+			fail+=("subtest '$sub' was skipped")
+		done < <(tp_results "$log" | sed -n -E "s/^#[0-9]+\/[0-9]+ +($t\/[^ ]+):SKIP\$/\1/p")
+	done
+	if [ "$failed" -gt 0 ]; then
+		fail+=("$failed subtest(s) failed")
+		echo "---- test_progs output of the failures ----"
+		grep -vE '^#[0-9/]+ +[^ ]+:(OK|SKIP)$' "$log" | tail -n 80
+	fi
+	rc=$(cat "$VMDIR/test_progs.rc" 2>/dev/null || echo missing)
+	[ "$rc" = 0 ] || fail+=("test_progs exited with $rc")
+
+	# Splats printed after the marker: from dmesg, or from the console if the guest died
+	# before it saved dmesg (the console has every level: ignore_loglevel).
+	echo "---- kernel log since the test marker ----"
+	marker=$(cat "$VMDIR/marker")
+	if [ -f "$VMDIR/dmesg.txt" ] && grep -qF "$marker" "$VMDIR/dmesg.txt"; then
+		sed -n "/$marker/,\$p" "$VMDIR/dmesg.txt" >"$VMDIR/dmesg-tests.txt"
+	elif grep -qF "$marker" "$VMDIR/console.log" 2>/dev/null; then
+		sed -n "/$marker/,\$p" "$VMDIR/console.log" | tr -d '\r' >"$VMDIR/dmesg-tests.txt"
+		echo "  (no dmesg from the guest: the console is judged)"
+	else
+		: >"$VMDIR/dmesg-tests.txt"
+		fail+=("no kernel log after the test marker")
+	fi
+	nsplat=$(splats -c "$VMDIR/dmesg-tests.txt")
+	if [ "$nsplat" -gt 0 ]; then
+		fail+=("$nsplat splat line(s) in the kernel log during the tests")
+		splats -n "$VMDIR/dmesg-tests.txt" | head -n 20
+		echo "  (in full: $VMDIR/dmesg-tests.txt)"
+	else
+		echo "  no splats ($(wc -l <"$VMDIR/dmesg-tests.txt") lines scanned)"
+	fi
+	if [ -f "$VMDIR/kmemleak.txt" ]; then
+		t_marker=
+		{ read -r t_marker <"$VMDIR/marker.jiffies"; } 2>/dev/null || true
+		case "$t_marker" in
+		[0-9]*) ;;
+		*) fail+=("kmemleak: the guest did not record the jiffies of the marker"); t_marker=0 ;;
+		esac
+		kmemleak_split "$t_marker" <"$VMDIR/kmemleak.txt" >"$VMDIR/kmemleak-tests.txt" \
+			3>"$VMDIR/kmemleak-boot.txt"
+		nboot=$(grep -c 'unreferenced object' "$VMDIR/kmemleak-boot.txt" || true)
+		nleak=$(grep -c 'unreferenced object' "$VMDIR/kmemleak-tests.txt" || true)
+		if [ "$nleak" -gt 0 ]; then
+			fail+=("kmemleak: $nleak unreferenced object(s) allocated during the tests")
+			head -n 60 "$VMDIR/kmemleak-tests.txt"
+		else
+			echo "  kmemleak: no leaks from the tests ($nboot left by the boot, not counted: kmemleak-boot.txt)"
+		fi
+	elif [ "$(cat "$VMDIR/flavor" 2>/dev/null)" = debug ] && [ -f "$VMDIR/finished" ]; then
+		fail+=("the debug kernel produced no kmemleak report")
+	fi
+
+	echo "---- verdict ----"
+	if [ "${#fail[@]}" -gt 0 ]; then
+		printf '  FAIL: %s\n' "${fail[@]}"
+	else
+		echo "  all expected tests ran and passed; tests: $(IFS=,; echo "${expected[*]}"); boot: $(head -n 1 "$VMDIR/preflight"), $(cat "$VMDIR/accel" 2>/dev/null)"
+	fi
+	echo "(counts are subtests; a test without subtests counts as one)"
+	[ "${#fail[@]}" -eq 0 ] || [ "$failed" -gt 0 ] || failed=$((failed + 1))
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "${#fail[@]}" -eq 0 ]
+}
