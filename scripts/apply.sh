@@ -4,10 +4,20 @@
 # The applied series is recorded (one "sha256 commit" line per patch) so that a changed
 # series is re-applied from the first patch that differs, and files whose content ends up
 # unchanged get their old mtime back: a no-op re-apply must not rebuild ~300 objects.
+# An apply that was stopped half way (Ctrl-C, a crash) left $inflight behind, naming the
+# commit the work tree was at when it started (the one the record describes): the next run
+# rolls back to it on its own, then applies as usual.
 . "$(dirname "$0")/lib.sh"
 stage_begin apply
 load_base
 record=$WT/.git/applied-series
+inflight=$WT/.git/applying-series
+if [ -f "$inflight" ]; then
+	warn "the last apply was interrupted; rolling the work tree back to $(cut -c1-12 "$inflight") (where it started)"
+	git -C "$WT" am --abort >/dev/null 2>&1 || true
+	git -C "$WT" reset -q --hard "$(cat "$inflight")"
+	rm -f "$inflight" "$record.new"
+fi
 
 mapfile -t patches < <(find "$PATCHES" -maxdepth 1 -name '*.patch' | sort)
 want=()
@@ -53,21 +63,48 @@ else
 	target=$(git -C "$WT" rev-parse base)
 fi
 say "keeping $keep applied patch(es); applying $(( ${#want[@]} - keep )) of ${#want[@]}"
+git -C "$WT" rev-parse HEAD >"$inflight"
+# Ctrl-C or SIGTERM: the patch being applied is finished, then the script stops and leaves
+# $inflight for the next run. (git am runs in the background, where a non-interactive bash
+# leaves it deaf to SIGINT, and the script waits for it: a foreground git am that catches
+# the signal would make bash ignore it and go on.)
+stop=
+trap 'stop=1' INT TERM
+stopped() {
+	warn "interrupted: the work tree is left half applied; the next run rolls it back to $(cut -c1-12 "$inflight") and applies again"
+	exit 130
+}
 git -C "$WT" am --abort >/dev/null 2>&1 || true
 git -C "$WT" reset -q --hard "$target"
 head -n "$keep" "$record" 2>/dev/null >"$record.new" || true
 for ((i = keep; i < ${#patches[@]}; i++)); do
 	p=${patches[$i]}
-	if ! git -C "$WT" am -q --keep-cr "$p" >"$LOGS/apply.log" 2>&1; then
-		cat "$LOGS/apply.log" >&2
+	[ -z "$stop" ] || stopped
+	git -C "$WT" am -q --keep-cr "$p" >"$LOGS/apply.log" 2>&1 &
+	am=$! amrc=0
+	wait "$am" || amrc=$?
+	if [ -n "$stop" ]; then
+		wait "$am" 2>/dev/null || true
+		stopped
+	fi
+	if [ "$amrc" -ne 0 ]; then
 		git -C "$WT" am --abort >/dev/null 2>&1 || true
 		mv "$record.new" "$record"	# the patches before it stay applied
+		rm -f "$inflight"
+		# git am also fails when it is interrupted (Ctrl-C reaches it first)
+		if git -C "$WT" apply --check "$p" 2>/dev/null; then
+			die "git am stopped at ${p##*/}, which applies: interrupted? The patches before it stay applied; the next run applies the rest"
+		fi
+		cat "$LOGS/apply.log" >&2
 		die "patch does not apply: $p"
 	fi
 	echo "${want[$i]} $(git -C "$WT" rev-parse HEAD)" >>"$record.new"
 	say "applied ${p##*/}"
 done
+[ -z "$stop" ] || stopped
 mv "$record.new" "$record"
+rm -f "$inflight"
+trap - INT TERM
 
 # Files whose content is what it was before keep their old mtime.
 restored=0
