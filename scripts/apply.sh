@@ -12,6 +12,11 @@ stage_begin apply
 load_base
 record=$WT/.git/applied-series
 inflight=$WT/.git/applying-series
+if [ -f "$WT/.git/mutation" ]; then
+	warn "make mutate was stopped with break $(cat "$WT/.git/mutation") applied; restoring the work tree"
+	git -C "$WT" checkout -q -- .
+	rm -f "$WT/.git/mutation"
+fi
 if [ -f "$inflight" ]; then
 	warn "the last apply was interrupted; rolling the work tree back to $(cut -c1-12 "$inflight") (where it started)"
 	git -C "$WT" am --abort >/dev/null 2>&1 || true

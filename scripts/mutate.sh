@@ -18,8 +18,10 @@ MOUT=$ROOT/out/mutate
 rm -rf "$MOUT"; mkdir -p "$MOUT"
 
 # Whatever happens, the tree goes back to the series, and the next build rebuilds the kernel.
+# A break is applied only while $WT/.git/mutation names it; if this script is killed before
+# it restores the tree, the next "make apply" finds the file and restores it.
 rm -f "$BUILD/.harness-stamp"
-restore() { git -C "$WT" checkout -q -- . 2>/dev/null || true; }
+restore() { { git -C "$WT" checkout -q -- . && rm -f "$WT/.git/mutation"; } 2>/dev/null || true; }
 kernel() { make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules; }
 trap restore EXIT
 
@@ -30,6 +32,7 @@ for p in "${breaks[@]}"; do
 	desc=$(sed -n '1s/^Break: //p' "$p")
 	STAGE="mutate $name"
 	say "$desc"
+	echo "$name" >"$WT/.git/mutation"
 	if ! git -C "$WT" apply "$p" 2>"$MOUT/$name.apply"; then
 		table+=("$name | does not apply")
 		continue
