@@ -3,7 +3,7 @@
 # untouched base: Debian's linux-source-$KVER (pinned, checksummed) or KERNEL_SRC.
 . "$(dirname "$0")/lib.sh"
 stage_begin base
-mkdir -p "$CACHE/src" "$CACHE/dl" "$CACHE/state"
+mkdir -p "$CACHE_SRC" "$CACHE_DL" "$CACHE_STATE"
 
 check_kver() {	# DIR: is it a $KVER kernel tree?
 	local mk=$1/Makefile v p
@@ -24,7 +24,7 @@ init_git() {	# DIR MESSAGE: commit DIR as it is and tag the commit "base"
 }
 
 existing() {	# BASE_ID: reuse a prepared work tree
-	local wt=$CACHE/src/$1
+	local wt=$CACHE_SRC/$1
 	if [ -d "$wt/.git" ] && git -C "$wt" rev-parse -q --verify base >/dev/null; then
 		echo "$1" >"$BASE_STATE"
 		say "base $1 already prepared: $wt"
@@ -45,23 +45,23 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 		[ -z "$(git -C "$KERNEL_SRC" status --porcelain -uno)" ] ||
 			warn "KERNEL_SRC has uncommitted changes; only its HEAD ($rev) is used"
 		say "cloning $KERNEL_SRC at $rev (the source tree is not modified)"
-		run_logged "$LOGS/base.log" git clone -q --no-checkout "$KERNEL_SRC" "$CACHE/src/$id.tmp"
-		git -C "$CACHE/src/$id.tmp" checkout -q -B series "$rev"
-		git -C "$CACHE/src/$id.tmp" config user.name "struct_ops link harness"
-		git -C "$CACHE/src/$id.tmp" config user.email "harness@localhost"
-		git -C "$CACHE/src/$id.tmp" tag -f base "$rev" >/dev/null
+		run_logged "$LOGS/base.log" git clone -q --no-checkout "$KERNEL_SRC" "$CACHE_SRC/$id.tmp"
+		git -C "$CACHE_SRC/$id.tmp" checkout -q -B series "$rev"
+		git -C "$CACHE_SRC/$id.tmp" config user.name "struct_ops link harness"
+		git -C "$CACHE_SRC/$id.tmp" config user.email "harness@localhost"
+		git -C "$CACHE_SRC/$id.tmp" tag -f base "$rev" >/dev/null
 	else
 		id=dir-$(sed -n 's/^SUBLEVEL = //p' "$KERNEL_SRC/Makefile")-$(echo "$KERNEL_SRC" | sha256sum | cut -c1-12)
 		existing "$id"
 		say "copying $KERNEL_SRC (not a git tree) into the cache"
-		run_logged "$LOGS/base.log" rsync -a --exclude=.git "$KERNEL_SRC/" "$CACHE/src/$id.tmp/"
-		init_git "$CACHE/src/$id.tmp" "base: Linux $KVER from $KERNEL_SRC"
+		run_logged "$LOGS/base.log" rsync -a --exclude=.git "$KERNEL_SRC/" "$CACHE_SRC/$id.tmp/"
+		init_git "$CACHE_SRC/$id.tmp" "base: Linux $KVER from $KERNEL_SRC"
 	fi
 else
 	command -v apt-get >/dev/null || die "apt-get not found: set KERNEL_SRC=/path/to/linux-6.1.y"
 	ver=$DEB_PIN
 	sha=$DEB_PIN_SHA256
-	if [ -d "$CACHE/src/deb-$ver/.git" ]; then existing "deb-$ver"; fi
+	if [ -d "$CACHE_SRC/deb-$ver/.git" ]; then existing "deb-$ver"; fi
 	if ! apt-cache show "$DEB_PKG=$ver" >/dev/null 2>&1; then
 		if [ "$(id -u)" = 0 ]; then apt-get update -qq >/dev/null 2>&1 || true; fi
 	fi
@@ -81,15 +81,15 @@ MSG
 	fi
 	id=deb-$ver
 	existing "$id"
-	deb=$CACHE/dl/${DEB_PKG}_${ver}_all.deb
+	deb=$CACHE_DL/${DEB_PKG}_${ver}_all.deb
 	if ! echo "$sha  $deb" | sha256sum -c --quiet >/dev/null 2>&1; then
 		rm -f "$deb"
 		say "downloading $DEB_PKG $ver"
-		(cd "$CACHE/dl" && run_logged "$LOGS/base-download.log" apt-get download "$DEB_PKG=$ver")
+		(cd "$CACHE_DL" && run_logged "$LOGS/base-download.log" apt-get download "$DEB_PKG=$ver")
 		echo "$sha  $deb" | sha256sum -c --quiet || die "checksum mismatch for $deb (expected $sha)"
 	fi
 	say "checksum ok: $sha"
-	tmp=$CACHE/src/$id.tmp
+	tmp=$CACHE_SRC/$id.tmp
 	mkdir -p "$tmp/deb"
 	dpkg-deb -x "$deb" "$tmp/deb"
 	say "unpacking the kernel source"
@@ -100,7 +100,7 @@ MSG
 	say "committing the untouched base"
 	init_git "$tmp" "base: Debian $DEB_PKG $ver"
 fi
-mv "$CACHE/src/$id.tmp" "$CACHE/src/$id"
+mv "$CACHE_SRC/$id.tmp" "$CACHE_SRC/$id"
 echo "$id" >"$BASE_STATE"
-say "base $id ready: $CACHE/src/$id (tag 'base')"
+say "base $id ready: $CACHE_SRC/$id (tag 'base')"
 stage_end

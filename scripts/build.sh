@@ -7,15 +7,29 @@ stage_begin "build/$FLAVOR"
 load_build
 KEEP_BUILDS=${KEEP_BUILDS:-2}
 
-# Evict the oldest build directories (each ~5 GB) beyond KEEP_BUILDS, never the current
-# one, with their companions (the unpatched kernel of make test-base).
-mkdir -p "$CACHE/build"
-ls -1dt "$CACHE"/build/*-debug-*/ "$CACHE"/build/*-fast-*/ 2>/dev/null | sed 's:/$::' |
+# Evict build directories (each ~5 GB; the kinds are listed in lib.sh): of the kernel and
+# test_progs builds the KEEP_BUILDS most recent stay (never the current one), each with its
+# unpatched twin; per-patch and stubs builds stay for the current base only. A directory of
+# an unknown kind is named, not removed.
+mkdir -p "$CACHE_BUILD"
+ls -1dt "$CACHE_BUILD"/*-debug-*/ "$CACHE_BUILD"/*-fast-*/ 2>/dev/null | sed 's:/$::' |
 	grep -v -- '-unpatched$' | grep -vxF "$BUILD" |
 	tail -n +"$KEEP_BUILDS" | while read -r old; do
 		say "evicting old build cache $old"
 		rm -rf "$old" "$old-unpatched"
 	done || true
+for d in "$CACHE_BUILD"/*; do
+	[ -d "$d" ] || continue
+	n=${d##*/}
+	case "$n" in
+	*-debug-*-unpatched | *-fast-*-unpatched)
+		[ -d "${d%-unpatched}" ] || { say "evicting $d (its patched build is gone)"; rm -rf "$d"; } ;;
+	*-debug-* | *-fast-*) ;;
+	*-perpatch | *-stubs)
+		[ "${n%-*}" = "$BASE_ID" ] || { say "evicting $d (another base)"; rm -rf "$d"; } ;;
+	*) warn "unknown directory in the build cache, left alone: $d" ;;
+	esac
+done
 
 need_gb=3
 [ -f "$BUILD/vmlinux" ] || need_gb=$([ "$FLAVOR" = debug ] && echo 12 || echo 6)

@@ -10,7 +10,7 @@ mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
 cover=$ROOT/patches/0000-cover-letter.txt
 
 # 1. The series applies, in a scratch work tree of its own.
-CWT=$CACHE/check-wt
+CWT=$CHECK_WT
 if [ ! -d "$CWT/.git" ] && [ ! -f "$CWT/.git" ]; then
 	rm -rf "$CWT"
 	git -C "$WT" worktree prune
@@ -73,11 +73,13 @@ else
 fi
 
 # 4. kernel-doc on every header the series touches: no warning the base does not have.
+kb=$(mktemp --suffix=.h)
+trap 'rm -f "$kb"' EXIT
 for h in $(git -C "$CWT" diff --name-only base HEAD -- '*.h'); do
 	[ -f "$CWT/$h" ] || continue
 	after=$(cd "$CWT" && ./scripts/kernel-doc -none "$h" 2>&1 | sed -E 's/:[0-9]+:/:/' | sort -u)
-	before=$(cd "$CWT" && git show "base:$h" 2>/dev/null >"$CACHE/kdoc-base.h" &&
-		./scripts/kernel-doc -none "$CACHE/kdoc-base.h" 2>&1 | sed -E "s|$CACHE/kdoc-base.h|$h|; s/:[0-9]+:/:/" | sort -u || true)
+	before=$(cd "$CWT" && git show "base:$h" 2>/dev/null >"$kb" &&
+		./scripts/kernel-doc -none "$kb" 2>&1 | sed -E "s|$kb|$h|; s/:[0-9]+:/:/" | sort -u || true)
 	new=$(comm -23 <(echo "$after") <(echo "$before") | grep . || true)
 	if [ -n "$new" ]; then
 		echo "$new" | sed 's/^/      /'

@@ -20,6 +20,20 @@ PATCHES=${PATCHES:-$ROOT/patches}
 
 mkdir -p "$CACHE" "$LOGS"
 
+# Everything the harness keeps in $CACHE, in one place:
+#   src/<base>            the base as a git work tree (WT), series applied (base.sh, apply.sh)
+#   dl/                   downloaded Debian packages
+#   state/                base-<selector> (which base), kvm-probe (per host boot)
+#   llvm-shim/            plain names for the LLVM 19 tools
+#   build/<base>-<flavor>-<config hash>   kernel + test_progs (build.sh); most recent kept
+#   build/<that>-unpatched                its unpatched twin (make test-base)
+#   build/<base>-perpatch, build/<base>-stubs   make per-patch, make stubs
+#   base-wt/, perpatch-wt/, check-wt/     extra work trees of WT (test-base, per-patch, check)
+#   upstream-6.12/        a cache of the same layout for make upstream-demo
+#   build-latest-<flavor> a link to the last build of that flavor
+CACHE_SRC=$CACHE/src CACHE_DL=$CACHE/dl CACHE_STATE=$CACHE/state CACHE_BUILD=$CACHE/build
+BASE_WT=$CACHE/base-wt PERPATCH_WT=$CACHE/perpatch-wt CHECK_WT=$CACHE/check-wt
+
 # The LLVM tools the BPF selftests call by their plain names.
 LLVM_SHIM=$CACHE/llvm-shim
 setup_llvm_shim() {
@@ -78,13 +92,13 @@ base_selector() {
 		printf 'debian'
 	fi
 }
-BASE_STATE=$CACHE/state/base-$(base_selector)
+BASE_STATE=$CACHE_STATE/base-$(base_selector)
 
 # Sets BASE_ID and WT (the git work tree in the cache); the base stage must have run.
 load_base() {
 	[ -f "$BASE_STATE" ] || die "no base prepared for this selection; run 'make base' first"
 	BASE_ID=$(cat "$BASE_STATE")
-	WT=$CACHE/src/$BASE_ID
+	WT=$CACHE_SRC/$BASE_ID
 	[ -d "$WT/.git" ] || die "work tree $WT is missing; run 'make base'"
 }
 
@@ -166,8 +180,15 @@ build_test_progs() {
 		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" "${old[@]}" test_progs
 }
 
-# What of the harness shapes a build: part of the build stamp and of the config-merge inputs.
-harness_hash() { cat "$ROOT/scripts/build.sh" "$ROOT/scripts/lib.sh" | sha256sum | cut -c1-16; }
+# What shapes a build besides the tree and the config: the scripts that run it and the tools
+# (gcc and binutils for the kernel, clang/LLVM 19 for the BPF objects, pahole for BTF).
+# Part of the build stamp and of the config-merge inputs.
+harness_hash() {
+	{ cat "$ROOT/scripts/build.sh" "$ROOT/scripts/lib.sh"
+		gcc --version | head -n 1; ld --version | head -n 1; pahole --version
+		clang-19 --version 2>/dev/null | head -n 1 || true
+	} | sha256sum | cut -c1-16
+}
 
 # The build output directory, keyed by base and by the harness' config fragments.
 # The selftests' own config comes from the (patched) tree and is merged incrementally.
@@ -178,6 +199,6 @@ load_build() {
 	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config ${EXTRA_CONFIG:+"$EXTRA_CONFIG"}
 		echo "flavor=$FLAVOR base=$KCONFIG_BASE") |
 		sha256sum | cut -c1-12)
-	BUILD=$CACHE/build/$BASE_ID-$FLAVOR-$h
+	BUILD=$CACHE_BUILD/$BASE_ID-$FLAVOR-$h
 	SELFTESTS=$BUILD/kselftest/bpf
 }

@@ -7,8 +7,8 @@
 FLAVOR=fast
 stage_begin per-patch
 load_build
-PWT=$CACHE/perpatch-wt
-PB=$CACHE/build/$BASE_ID-perpatch
+PWT=$PERPATCH_WT
+PB=$CACHE_BUILD/$BASE_ID-perpatch
 mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
 [ "${#patches[@]}" -gt 0 ] || die "no patches"
 if [ ! -e "$PWT/.git" ]; then

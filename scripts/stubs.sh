@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 stage_begin stubs
 load_base
-SB=$CACHE/build/$BASE_ID-stubs
+SB=$CACHE_BUILD/$BASE_ID-stubs
 mkdir -p "$SB"
 frag=$SB/stubs.config
 cat >"$frag" <<'CFG'

@@ -10,7 +10,7 @@ T=${T_NEW:-struct_ops_link,tcp_ca_update}
 
 # The unpatched kernel: same config, built from a work tree at "base".
 UNPATCHED=$BUILD-unpatched
-BWT=$CACHE/base-wt
+BWT=$BASE_WT
 base=$(git -C "$WT" rev-parse base)
 if [ "$(cat "$UNPATCHED/.base-commit" 2>/dev/null)" != "$base" ] ||
 	[ ! -f "$UNPATCHED/$KIMG_PATH" ]; then

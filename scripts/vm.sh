@@ -99,9 +99,9 @@ kvm_probe() {	# prints "kvm" or "tcg <why>"
 }
 ACCEL=${ACCEL:-}
 if [ -z "$ACCEL" ]; then
-	probed=$CACHE/state/kvm-probe
+	probed=$CACHE_STATE/kvm-probe
 	boot_id=$(cat /proc/sys/kernel/random/boot_id)
-	mkdir -p "$CACHE/state"
+	mkdir -p "$CACHE_STATE"
 	if [ "$(head -n 1 "$probed" 2>/dev/null)" != "$boot_id" ]; then
 		say "probing KVM (20 s at most)"
 		printf '%s\n%s\n' "$boot_id" "$(kvm_probe)" >"$probed"
