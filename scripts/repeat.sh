@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # "make repeat": is the result stable? One boot of the built kernel: make test's run of T,
-# then (scripts/guest-repeat.sh) T REPEAT more times in a row and every subtest of the
+# then (scripts/guest/repeat.sh) T REPEAT more times in a row and every subtest of the
 # series' tests (ALONE) by itself, last first. Every run must pass, and the judge of
 # make test (splats of all runs, kmemleak after the last) must pass. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
@@ -10,7 +10,7 @@ REPEAT=${REPEAT:-10}
 ALONE=${ALONE:-struct_ops_link,tcp_ca_update}
 export T=${T:-bpf_tcp_ca,dummy_st_ops,libbpf_str,struct_ops_link,tcp_ca_update}
 export VM_TIMEOUT=${VM_TIMEOUT:-$((900 + REPEAT * 300))}
-export GUEST_SCRIPT="$ROOT/scripts/guest-repeat.sh $T $REPEAT $ALONE"
+export GUEST_SCRIPT="$ROOT/scripts/guest/repeat.sh $T $REPEAT $ALONE"
 rc=0
 "$ROOT/scripts/vm.sh" || rc=$?
 "$ROOT/scripts/report.sh" || rc=1

@@ -25,7 +25,7 @@ rm -rf "$VMDIR"; mkdir -p "$VMDIR"
 
 CMDLINE="console=ttyS0,115200 root=/dev/root rootfstype=9p ro
  rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000
- init=$ROOT/scripts/guest-init.sh panic=-1 ignore_loglevel
+ init=$ROOT/scripts/guest/init.sh panic=-1 ignore_loglevel
  kasan_multi_shot no5lvl ${BOOT_ARGS:-}"
 CMDLINE=$(echo $CMDLINE)
 
@@ -120,7 +120,7 @@ else
 	echo "$T" >"$VMDIR/filter"
 fi
 MARKER="HARNESS-TESTS-START-$$-$(date +%s)"
-# the one file that hands parameters to the guest (sourced by guest-init.sh)
+# the one file that hands parameters to the guest (sourced by scripts/guest/init.sh)
 for v in SELFTESTS CMD LOG FLAVOR MARKER VM_SHELL GUEST_SCRIPT; do
 	printf '%s=%q\n' "$v" "${!v:-}"
 done >"$VMDIR/params"

@@ -13,7 +13,7 @@ jiffies() {	# sets JIFFIES from the first "jiffies:" line of /proc/timer_list
 	done </proc/timer_list
 }
 t_init=$EPOCHREALTIME
-mount -a -T "${0%/*}/guest-fstab"
+mount -a -T "${0%/*}/fstab"
 R=/mnt/results
 t_mount=$EPOCHREALTIME
 ip link set lo up
