@@ -20,7 +20,7 @@ export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_AR
 S := scripts
 
 .PHONY: all help deps base apply build vm shell report test check export fast fast-test \
-	test-base per-patch stubs upstream-demo repeat mutate
+	test-base per-patch stubs upstream-demo repeat mutate regress
 #: all		deps + base + apply + build: the patched kernel and test_progs (the default)
 all: build
 
@@ -96,6 +96,13 @@ repeat: build
 #: mutate		each mutations/*.patch must make the tests fail (table; not in CI)
 mutate: build
 	@$(S)/mutate.sh
+
+# Not part of .ci/run: the whole test_progs of the base on the base kernel and of the series on
+# the series' kernel, same config (fast unless FLAVOR is given), compared test by test.
+#: regress	whole test_progs, base vs base + series (FLAVOR=fast): nothing may regress
+regress:
+	@$(MAKE) --no-print-directory build FLAVOR=$(or $(FLAVOR),fast)
+	@FLAVOR=$(or $(FLAVOR),fast) $(S)/regress.sh
 
 # Not part of .ci/run: the same-map fix (upstream/6.12/) on Debian's linux-source-6.12: the
 # selftest must fail on stock 6.12 and pass with the fix.

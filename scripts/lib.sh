@@ -190,6 +190,32 @@ harness_hash() {
 	} | sha256sum | cut -c1-16
 }
 
+# build_unpatched LOG [TARGET...]: the base kernel ($KIMG_TARGET and TARGETs) with the config
+# of $BUILD, in UNPATCHED=$BUILD-unpatched, from the work tree $BASE_WT at "base" (make
+# test-base, make regress). Not rebuilt while the base, the config and the targets stay.
+build_unpatched() {
+	local log=$1 base stamp
+	shift
+	UNPATCHED=$BUILD-unpatched
+	base=$(git -C "$WT" rev-parse base)
+	stamp="base=$base config=$(sha256sum <"$BUILD/.config" | cut -c1-16) targets=$KIMG_TARGET $*"
+	if [ "$(cat "$UNPATCHED/.stamp" 2>/dev/null)" = "$stamp" ] && [ -f "$UNPATCHED/$KIMG_PATH" ]; then
+		say "unpatched kernel up to date: $UNPATCHED"
+		return
+	fi
+	if [ ! -e "$BASE_WT/.git" ]; then
+		git -C "$WT" worktree prune
+		git -C "$WT" worktree add -q --detach "$BASE_WT" base
+	fi
+	git -C "$BASE_WT" checkout -q -f --detach base
+	mkdir -p "$UNPATCHED"
+	cmp -s "$BUILD/.config" "$UNPATCHED/.config" || cp "$BUILD/.config" "$UNPATCHED/.config"
+	rm -f "$UNPATCHED/.stamp"
+	run_logged "$log" make -C "$BASE_WT" O="$UNPATCHED" -j"$JOBS" "${KMAKE_FLAGS[@]}" \
+		olddefconfig "$KIMG_TARGET" "$@"
+	echo "$stamp" >"$UNPATCHED/.stamp"
+}
+
 # The build output directory, keyed by base and by the harness' config fragments.
 # The selftests' own config comes from the (patched) tree and is merged incrementally.
 load_build() {

@@ -9,21 +9,7 @@ T=${T_NEW:-struct_ops_link,tcp_ca_update}
 [ -x "$SELFTESTS/test_progs" ] || die "build the patched kernel and test_progs first (make build)"
 
 # The unpatched kernel: same config, built from a work tree at "base".
-UNPATCHED=$BUILD-unpatched
-BWT=$BASE_WT
-base=$(git -C "$WT" rev-parse base)
-if [ "$(cat "$UNPATCHED/.base-commit" 2>/dev/null)" != "$base" ] ||
-	[ ! -f "$UNPATCHED/$KIMG_PATH" ]; then
-	if [ ! -e "$BWT/.git" ]; then
-		git -C "$WT" worktree prune
-		git -C "$WT" worktree add -q --detach "$BWT" base
-	fi
-	git -C "$BWT" checkout -q -f --detach base
-	mkdir -p "$UNPATCHED"
-	cp "$BUILD/.config" "$UNPATCHED/.config"
-	run_logged "$LOGS/test-base-kernel.log" make -C "$BWT" O="$UNPATCHED" -j"$JOBS" "${KMAKE_FLAGS[@]}" olddefconfig "$KIMG_TARGET"
-	echo "$base" >"$UNPATCHED/.base-commit"
-fi
+build_unpatched "$LOGS/test-base-kernel.log"
 
 # Boot it with the patched test_progs; the results go to out/test-base/vm.
 rc=0

@@ -18,6 +18,7 @@ CMD=${CMD:-}
 VM_SHELL=${VM_SHELL:-}
 BOOT_TRIES=${BOOT_TRIES:-3}
 KIMG=${KIMG:-$BUILD/$KIMG_PATH}
+SELFTESTS=${VM_SELFTESTS:-$SELFTESTS}	# make regress: the base's own test_progs
 [ -f "$KIMG" ] || die "no kernel at $KIMG; run 'make build'"
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build'"
 VMDIR=$OUT/vm

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# "make regress": does the series break anything that worked? The base's whole test_progs on
+# the base kernel, and the whole test_progs of base + series on base + series, same config
+# (FLAVOR, fast unless given: the whole suite is too slow for the debug kernel under TCG),
+# then the difference test by test and subtest by subtest. Fails if one that passes on the
+# base fails, skips or is missing with the series. Not part of .ci/run.
+. "$(dirname "$0")/lib.sh"
+stage_begin "regress/$FLAVOR"
+load_build
+[ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build FLAVOR=$FLAVOR'"
+export VM_TIMEOUT=${VM_TIMEOUT:-7200}
+TP=${TP_REGRESS:-./test_progs}		# the command line of both runs
+R=$ROOT/out/regress
+mkdir -p "$R"
+
+# The base side: kernel and modules (bpf_testmod) and the base's own test_progs.
+build_unpatched "$LOGS/regress-base-kernel.log" modules
+setup_llvm_shim
+run_logged "$LOGS/regress-base-selftests.log" build_test_progs "$BASE_WT" "$UNPATCHED"
+
+for side in base series; do
+	if [ "$side" = base ]; then
+		kimg=$UNPATCHED/$KIMG_PATH st=$UNPATCHED/kselftest/bpf
+	else
+		kimg=$BUILD/$KIMG_PATH st=$SELFTESTS
+	fi
+	t=$(date +%s)
+	# test_progs exits 1 when any test fails, on both sides: that is what is compared
+	OUT=$R/$side KIMG=$kimg VM_SELFTESTS=$st CMD="$TP" STAGE="regress $side" \
+		"$ROOT/scripts/vm.sh" >"$R/$side.vm.log" 2>&1 || true
+	log=$R/$side/vm/cmd.log
+	[ -s "$log" ] || { tail -n 20 "$R/$side.vm.log" >&2; die "the $side run left no test_progs output"; }
+	tp_results "$log" | sed -nE 's/^#[0-9]+(\/[0-9]+)? +([^ ]+):(OK|FAIL|SKIP)$/\2 \3/p' |
+		sort -k1,1 >"$R/$side.results"
+	nsplat=$(sed -n "/$(cat "$R/$side/vm/marker")/,\$p" "$R/$side/vm/dmesg.txt" 2>/dev/null | splats -c)
+	say "$side: $(wc -l <"$R/$side.results") results ($(grep -c ' OK$' "$R/$side.results" || true) OK), $nsplat splat line(s), $(elapsed "$t")"
+done
+
+# One line per test or subtest: name, result on the base, result with the series.
+join -a 1 -a 2 -e none -o 0,1.2,2.2 "$R/base.results" "$R/series.results" >"$R/diff"
+echo "---- base -> series, test by test (counts; tests and subtests) ----"
+awk '{ n[$2 " -> " $3]++ } END { for (k in n) printf "  %-16s %d\n", k, n[k] }' "$R/diff" | sort
+echo "---- changed ----"
+awk '$2 != $3 { printf "  %-60s %s -> %s\n", $1, $2, $3 }' "$R/diff"
+regressions=$(awk '$2 == "OK" && $3 != "OK"' "$R/diff" | wc -l)
+[ "$regressions" -eq 0 ] || die "$regressions test(s) or subtest(s) pass on the base and not with the series"
+say "no regression: nothing that passes on the base fails, skips or is missing with the series"
+stage_end
