@@ -3,6 +3,7 @@
 # (the "#:" lines) and the variables (the "#=" lines).
 
 #= KERNEL_SRC=dir	a 6.1.y git tree to use instead of Debian's linux-source-6.1 (cloned, never modified)
+#= KERNEL_TREE=dir	a 6.1.y tree built and tested as it is (uncommitted changes included, no series applied, outputs in CACHE)
 #= T=a,b		test_progs -a filter of make test / make vm (globs allowed, passed quoted)
 #= CMD='...'		make vm: the command line to run in the guest instead of the tests
 #= FLAVOR=debug|fast	the kernel: debug (what make test and CI judge) or fast
@@ -15,7 +16,7 @@
 #= FORCE=1		discard work-tree commits that were not exported
 #= KEEP_BUILDS=n	build directories kept in the cache (default 2)
 
-export KERNEL_SRC T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
+export KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
 	REPEAT ALONE MUT CMD VM_CPUS VM_MEM
 S := scripts
 

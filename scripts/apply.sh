@@ -10,6 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 stage_begin apply
 load_base
+if [ -n "${KERNEL_TREE:-}" ]; then
+	say "KERNEL_TREE: no series applied; the tree is taken as it is"
+	stage_end
+	exit 0
+fi
 record=$WT/.git/applied-series
 inflight=$WT/.git/applying-series
 if [ -f "$WT/.git/mutation" ]; then

@@ -23,6 +23,15 @@ init_git() {	# DIR MESSAGE: commit DIR as it is and tag the commit "base"
 	git -C "$1" tag base
 }
 
+if [ -n "${KERNEL_TREE:-}" ]; then
+	check_kver "$KERNEL_TREE"
+	[ ! -f "$KERNEL_TREE/.config" ] ||
+		die "$KERNEL_TREE has a .config: kbuild cannot build it with O=; 'make mrproper' there first"
+	say "KERNEL_TREE: $KERNEL_TREE is built as it is, uncommitted changes included; outputs go to $CACHE_BUILD"
+	stage_end
+	exit 0
+fi
+
 existing() {	# BASE_ID: reuse a prepared work tree
 	local wt=$CACHE_SRC/$1
 	if [ -d "$wt/.git" ] && git -C "$wt" rev-parse -q --verify base >/dev/null; then

@@ -9,7 +9,7 @@ KEEP_BUILDS=${KEEP_BUILDS:-2}
 
 # Evict build directories (each ~5 GB; the kinds are listed in lib.sh): of the kernel and
 # test_progs builds the KEEP_BUILDS most recent stay (never the current one), each with its
-# unpatched twin; per-patch and stubs builds stay for the current base only. A directory of
+# unpatched twin; per-patch and stubs builds stay while their base is in the cache. A directory of
 # an unknown kind is named, not removed.
 mkdir -p "$CACHE_BUILD"
 ls -1dt "$CACHE_BUILD"/*-debug-*/ "$CACHE_BUILD"/*-fast-*/ 2>/dev/null | sed 's:/$::' |
@@ -26,7 +26,7 @@ for d in "$CACHE_BUILD"/*; do
 		[ -d "${d%-unpatched}" ] || { say "evicting $d (its patched build is gone)"; rm -rf "$d"; } ;;
 	*-debug-* | *-fast-*) ;;
 	*-perpatch | *-stubs)
-		[ "${n%-*}" = "$BASE_ID" ] || { say "evicting $d (another base)"; rm -rf "$d"; } ;;
+		[ -d "$CACHE_SRC/${n%-*}" ] || { say "evicting $d (its base is gone from the cache)"; rm -rf "$d"; } ;;
 	*) warn "unknown directory in the build cache, left alone: $d" ;;
 	esac
 done
@@ -45,7 +45,14 @@ mkdir -p "$cfg"
 mapfile -t frags < <(config_fragments "$WT")
 # The merge takes a dozen seconds; skip it when its inputs are those of the last one: the
 # fragments, the tree's Kconfig files, the compilers and pahole that Kconfig probes, the harness.
-cfg_in=$( { cat "${frags[@]}"; echo "$KCONFIG_BASE"; git -C "$WT" ls-files -s -- '*Kconfig*'
+kconfigs() {	# the tree's Kconfig files: their blobs, or for KERNEL_TREE their mtimes
+	if [ -n "${KERNEL_TREE:-}" ]; then
+		find "$WT" -name 'Kconfig*' -not -path '*/.git/*' -printf '%P %T@\n' | sort
+	else
+		git -C "$WT" ls-files -s -- '*Kconfig*'
+	fi
+}
+cfg_in=$( { cat "${frags[@]}"; echo "$KCONFIG_BASE"; kconfigs
 	gcc --version | head -n 1; pahole --version; harness_hash
 	} | sha256sum | cut -c1-16)
 if [ -f "$cfg/.config" ] && [ "$(cat "$cfg/.inputs" 2>/dev/null)" = "$cfg_in" ]; then
@@ -92,9 +99,12 @@ else
 fi
 
 # Nothing to do when the tree (clean, same commit), the config and the harness are those
-# of the last successful build: even a no-op kbuild walk takes a minute on 2 cores.
-stamp="head=$(git -C "$WT" rev-parse HEAD) config=$(sha256sum <"$BUILD/.config" | cut -c1-16) harness=$(harness_hash)"
-if [ -z "$(git -C "$WT" status --porcelain -uno)" ] && [ "$(cat "$BUILD/.harness-stamp" 2>/dev/null)" = "$stamp" ] &&
+# of the last successful build: even a no-op kbuild walk takes a minute on 2 cores. A
+# KERNEL_TREE is always handed to kbuild, which knows what changed.
+stamp=
+[ -n "${KERNEL_TREE:-}" ] ||
+	stamp="head=$(git -C "$WT" rev-parse HEAD) config=$(sha256sum <"$BUILD/.config" | cut -c1-16) harness=$(harness_hash)"
+if [ -n "$stamp" ] && [ -z "$(git -C "$WT" status --porcelain -uno)" ] && [ "$(cat "$BUILD/.harness-stamp" 2>/dev/null)" = "$stamp" ] &&
 	[ -f "$BUILD/$KIMG_PATH" ] && [ -x "$SELFTESTS/test_progs" ]; then
 	say "up to date (tree, config and harness unchanged since the last build): nothing to build"
 	say "kernel:     $BUILD/$KIMG_PATH"

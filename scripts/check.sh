@@ -3,6 +3,7 @@
 # every CHECK type justified in the cover letter); the tools copy of the uapi bpf.h matches;
 # kernel-doc -none on touched headers adds no warning to the base's; no template cover letter.
 . "$(dirname "$0")/lib.sh"
+series_only check
 stage_begin check
 load_base
 fail=()

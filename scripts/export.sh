@@ -3,6 +3,7 @@
 # refresh the shortlog and diffstat at the end of patches/0000-cover-letter.txt (the prose
 # above them is written by hand). The series is edited as git commits in the work tree.
 . "$(dirname "$0")/lib.sh"
+series_only export
 stage_begin export
 load_base
 n=$(git -C "$WT" rev-list --count base..HEAD)

@@ -86,7 +86,9 @@ run_logged() {
 
 # The base selected by KERNEL_SRC (a user's 6.1.y tree) or, by default, Debian's package.
 base_selector() {
-	if [ -n "${KERNEL_SRC:-}" ]; then
+	if [ -n "${KERNEL_TREE:-}" ]; then
+		printf 'tree-%s' "$(realpath -m "$KERNEL_TREE" | sha256sum | cut -c1-12)"
+	elif [ -n "${KERNEL_SRC:-}" ]; then
 		printf 'src-%s' "$(realpath -m "$KERNEL_SRC" | sha256sum | cut -c1-12)"
 	else
 		printf 'debian'
@@ -95,7 +97,14 @@ base_selector() {
 BASE_STATE=$CACHE_STATE/base-$(base_selector)
 
 # Sets BASE_ID and WT (the git work tree in the cache); the base stage must have run.
+# KERNEL_TREE: a developer's 6.1.y tree, built as it is (uncommitted changes included), with
+# no series applied and every output outside it (O=); WT is that tree itself.
 load_base() {
+	if [ -n "${KERNEL_TREE:-}" ]; then
+		BASE_ID=$(base_selector)
+		WT=$(realpath "$KERNEL_TREE")
+		return
+	fi
 	[ -f "$BASE_STATE" ] || die "no base prepared for this selection; run 'make base' first"
 	BASE_ID=$(cat "$BASE_STATE")
 	WT=$CACHE_SRC/$BASE_ID
@@ -178,6 +187,8 @@ build_test_progs() {
 	ln -sfn "$kb/kselftest/bpf/liburandom_read.so" "$tree/tools/testing/selftests/bpf/liburandom_read.so"
 	make -C "$tree/tools/testing/selftests/bpf" -j"$JOBS" O="$kb" KDIR="$kb" \
 		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" "${old[@]}" test_progs
+	# a KERNEL_TREE keeps nothing of the build
+	[ -z "${KERNEL_TREE:-}" ] || rm -f "$tree/tools/testing/selftests/bpf/liburandom_read.so"
 }
 
 # What shapes a build besides the tree and the config: the scripts that run it and the tools
@@ -188,6 +199,11 @@ harness_hash() {
 		gcc --version | head -n 1; ld --version | head -n 1; pahole --version
 		clang-19 --version 2>/dev/null | head -n 1 || true
 	} | sha256sum | cut -c1-16
+}
+
+# series_only NAME: stages that work on the series refuse KERNEL_TREE.
+series_only() {
+	[ -z "${KERNEL_TREE:-}" ] || die "make $1 works on the series in the cache, not on KERNEL_TREE"
 }
 
 # build_unpatched LOG [TARGET...]: the base kernel ($KIMG_TARGET and TARGETs) with the config

@@ -6,6 +6,7 @@
 # the splat, or the guest's death), or SURVIVED. A survivor is a missing test. MUT=glob
 # picks breaks. Not part of .ci/run: ~5 min per break. The kernel is rebuilt clean at the end.
 . "$(dirname "$0")/lib.sh"
+series_only mutate
 stage_begin mutate
 load_build
 export T=${T:-struct_ops_link,tcp_ca_update}

@@ -4,6 +4,7 @@
 # (the fast flavor of the guest-sized config, see configs/) and, for patches that touch
 # tools/, runs "make -C tools/lib/bpf check" and builds test_progs. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
+series_only per-patch
 FLAVOR=fast
 stage_begin per-patch
 load_build

@@ -5,6 +5,7 @@
 # then the difference test by test and subtest by subtest. Fails if one that passes on the
 # base fails, skips or is missing with the series. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
+series_only regress
 stage_begin "regress/$FLAVOR"
 load_build
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build FLAVOR=$FLAVOR'"

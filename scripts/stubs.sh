@@ -2,6 +2,7 @@
 # "make stubs": the patched tree builds with a small config that has BPF_SYSCALL but neither
 # BPF_JIT nor INET, so that the !CONFIG_BPF_JIT stubs and the TCP-less paths are compiled.
 . "$(dirname "$0")/lib.sh"
+series_only stubs
 stage_begin stubs
 load_base
 SB=$CACHE_BUILD/$BASE_ID-stubs

@@ -3,6 +3,7 @@
 # fail is a defect: every subtest of the series' own tests must FAIL there (not skip, not
 # pass, not be missing). Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
+series_only test-base
 stage_begin test-base
 load_build
 T=${T_NEW:-struct_ops_link,tcp_ca_update}
