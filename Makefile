@@ -12,16 +12,17 @@
 #= JOBS=n		make -j for the builds (default: nproc)
 #= ACCEL=kvm|tcg	skip the KVM probe; BOOT_ARGS='...' more kernel command line
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
+#= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
 #= MUT='glob'		make mutate: which mutations/*.patch to try
 #= FORCE=1		discard work-tree commits that were not exported
 #= KEEP_BUILDS=n	build directories kept in the cache (default 2)
 
 export KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
-	REPEAT ALONE MUT CMD VM_CPUS VM_MEM
+	REPEAT ALONE MUT CMD VM_CPUS VM_MEM BENCH_ARGS
 S := scripts
 
 .PHONY: all help deps base apply build vm shell report test check export fast fast-test \
-	test-base per-patch stubs upstream-demo repeat mutate regress
+	test-base per-patch stubs upstream-demo repeat mutate regress bench
 #: all		deps + base + apply + build: the patched kernel and test_progs (the default)
 all: build
 
@@ -104,6 +105,13 @@ mutate: build
 regress:
 	@$(MAKE) --no-print-directory build FLAVOR=$(or $(FLAVOR),fast)
 	@FLAVOR=$(or $(FLAVOR),fast) $(S)/regress.sh
+
+# Not part of .ci/run: CC switching under connection churn, link update vs the 6.1 way, and
+# the latency of the link calls (bench/cc_switch.c), on the fast kernel unless FLAVOR is given.
+#: bench		struct_ops link benchmarks in the guest (FLAVOR=fast; BENCH_ARGS=...)
+bench:
+	@$(MAKE) --no-print-directory build FLAVOR=$(or $(FLAVOR),fast)
+	@FLAVOR=$(or $(FLAVOR),fast) $(S)/bench.sh
 
 # Not part of .ci/run: the same-map fix (upstream/6.12/) on Debian's linux-source-6.12: the
 # selftest must fail on stock 6.12 and pass with the fix.

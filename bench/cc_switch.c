@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+/* make bench: what struct_ops links buy a running system, measured in the guest.
+ *
+ * 1. Switching a BPF TCP congestion control under connection churn. Threads
+ *    open loopback connections with setsockopt(TCP_CONGESTION, "tcp_ca_update")
+ *    as fast as they can, while the main thread switches between two BPF CAs of
+ *    that name, SWITCHES times:
+ *    (a) "link": BPF_LINK_UPDATE of one struct_ops link between two maps;
+ *    (b) "6.1": the way without links: delete the element of the registered
+ *        map (unregister), update a fresh map (register).
+ *    Counted: setsockopt() calls that failed, and connections that ended up on
+ *    another CC (read back with getsockopt() after connect()); and the latency
+ *    of each switch.
+ * 2. Latency of link create, update, detach and close on a toy struct_ops type,
+ *    beside a null bpf() call (an unknown command: entry, attr copy, -EINVAL)
+ *    measured in the same run, so that the ratio holds on any machine.
+ *
+ * Each part runs ROUNDS times; the table gives the median over the rounds of
+ * each round's count, median and p99. Progress goes to stderr.
+ *
+ * Built by scripts/bench.sh against the selftests' libbpf and skeletons.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tcp_ca_update.skel.h"
+#include "struct_ops_link_toys.skel.h"
+
+#define CA_NAME "tcp_ca_update"
+#define BATCH 50	/* plain CA objects loaded at a time for the 6.1 way */
+#define CA_NAME_MAX 16	/* TCP_CA_NAME_MAX */
+
+static int rounds = 3, switches = 1000, nconn = 2, calls = 1000;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the q-quantile of n samples (sorts them) */
+static double quantile(double *v, int n, double q)
+{
+	int i;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	i = (int)(q * (n - 1) + 0.5);
+	return v[i];
+}
+
+static double median_of(double *v, int n)
+{
+	return quantile(v, n, 0.5);
+}
+
+/* ---- part 1: connection churn ---- */
+
+struct churn {
+	struct sockaddr_in addr;
+	int lfd;
+	volatile int stop;
+	long conns, failed_setsockopt, wrong_cc;
+};
+
+static void *accepter(void *arg)
+{
+	struct churn *c = arg;
+	int fd;
+
+	while (!c->stop) {
+		fd = accept(c->lfd, NULL, NULL);
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+static void *connector(void *arg)
+{
+	struct churn *c = arg;
+	char cc[CA_NAME_MAX];
+	socklen_t len;
+	int fd;
+
+	while (!c->stop) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, CA_NAME, strlen(CA_NAME)))
+			__sync_fetch_and_add(&c->failed_setsockopt, 1);
+		if (!connect(fd, (struct sockaddr *)&c->addr, sizeof(c->addr))) {
+			len = sizeof(cc);
+			memset(cc, 0, sizeof(cc));
+			if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &len) ||
+			    strcmp(cc, CA_NAME))
+				__sync_fetch_and_add(&c->wrong_cc, 1);
+			__sync_fetch_and_add(&c->conns, 1);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+struct result {
+	long conns, failed_setsockopt, wrong_cc;
+	double med_us, p99_us;
+};
+
+static int churn_start(struct churn *c, pthread_t *th)
+{
+	socklen_t len = sizeof(c->addr);
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	c->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	c->addr.sin_family = AF_INET;
+	c->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&c->addr, sizeof(c->addr)) ||
+	    listen(c->lfd, 1024) || getsockname(c->lfd, (struct sockaddr *)&c->addr, &len))
+		return -errno;
+	pthread_create(&th[0], NULL, accepter, c);
+	for (i = 0; i < nconn; i++)
+		pthread_create(&th[i + 1], NULL, connector, c);
+	return 0;
+}
+
+static void churn_stop(struct churn *c, pthread_t *th, struct result *r)
+{
+	int i, fd;
+
+	c->stop = 1;
+	for (i = 0; i < nconn; i++)
+		pthread_join(th[i + 1], NULL);
+	/* wake the accepter */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	connect(fd, (struct sockaddr *)&c->addr, sizeof(c->addr));
+	close(fd);
+	pthread_join(th[0], NULL);
+	close(c->lfd);
+	r->conns = c->conns;
+	r->failed_setsockopt = c->failed_setsockopt;
+	r->wrong_cc = c->wrong_cc;
+}
+
+/* (a) one link, BPF_LINK_UPDATE between ca1 and ca2 */
+static int switch_link(struct result *r, double *lat)
+{
+	struct tcp_ca_update *skel;
+	struct bpf_link *link;
+	pthread_t th[1 + 64];
+	struct churn c;
+	int i, fd1, fd2, err = 0;
+	double t;
+
+	skel = tcp_ca_update__open_and_load();
+	if (!skel)
+		return -errno;
+	/* populate both maps; link ca1 */
+	bpf_link__destroy(bpf_map__attach_struct_ops(skel->maps.ca2));
+	link = bpf_map__attach_struct_ops(skel->maps.ca1);
+	if (!link) {
+		err = -errno;
+		goto out;
+	}
+	fd1 = bpf_map__fd(skel->maps.ca1);
+	fd2 = bpf_map__fd(skel->maps.ca2);
+	err = churn_start(&c, th);
+	if (err)
+		goto out;
+	usleep(100000);
+	for (i = 0; i < switches; i++) {
+		t = now_us();
+		err = bpf_link_update(bpf_link__fd(link), i % 2 ? fd1 : fd2, NULL);
+		lat[i] = now_us() - t;
+		if (err)
+			break;
+		usleep(1000);	/* let connections use each version */
+	}
+	churn_stop(&c, th, r);
+	r->med_us = median_of(lat, i);
+	r->p99_us = quantile(lat, i, 0.99);
+out:
+	bpf_link__destroy(link);
+	tcp_ca_update__destroy(skel);
+	return err;
+}
+
+/* an object whose CAs are plain struct_ops maps (no BPF_F_LINK) */
+static struct tcp_ca_update *plain_ca(void)
+{
+	struct tcp_ca_update *skel = tcp_ca_update__open();
+
+	if (!skel)
+		return NULL;
+	bpf_map__set_map_flags(skel->maps.ca1, 0);
+	bpf_map__set_autocreate(skel->maps.ca2, false);
+	bpf_map__set_autocreate(skel->maps.ca_other_name, false);
+	bpf_map__set_autocreate(skel->maps.ca_no_link, false);
+	if (tcp_ca_update__load(skel)) {
+		tcp_ca_update__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+/* (b) the 6.1 way: delete the registered map's element, update a fresh map */
+static int switch_61(struct result *r, double *lat)
+{
+	struct tcp_ca_update *batch[BATCH], *cur = NULL;
+	struct bpf_link *link = NULL, *next;
+	pthread_t th[1 + 64];
+	struct churn c;
+	int i, j, n = 0, err = 0, zero = 0;
+	double t;
+
+	cur = plain_ca();
+	if (!cur)
+		return -errno;
+	link = bpf_map__attach_struct_ops(cur->maps.ca1);	/* update registers it */
+	if (!link) {
+		tcp_ca_update__destroy(cur);
+		return -errno;
+	}
+	err = churn_start(&c, th);
+	if (err)
+		goto out;
+	usleep(100000);
+	for (i = 0; i < switches && !err; i += BATCH) {
+		/* load the next maps while the current CA serves */
+		for (j = 0; j < BATCH; j++) {
+			batch[j] = plain_ca();
+			if (!batch[j]) {
+				err = -errno;
+				break;
+			}
+		}
+		for (j = 0; j < BATCH && batch[j] && !err; j++) {
+			t = now_us();
+			err = bpf_map_delete_elem(bpf_map__fd(cur->maps.ca1), &zero);
+			next = bpf_map__attach_struct_ops(batch[j]->maps.ca1);
+			lat[n++] = now_us() - t;
+			if (!next && !err)
+				err = -errno;
+			bpf_link__destroy(link);	/* no-op for a deleted map */
+			tcp_ca_update__destroy(cur);
+			cur = batch[j];
+			batch[j] = NULL;
+			link = next;
+			usleep(1000);
+		}
+		for (; j < BATCH; j++)
+			if (batch[j])
+				tcp_ca_update__destroy(batch[j]);
+		fprintf(stderr, "  6.1 way: %d switches\n", n);
+	}
+	churn_stop(&c, th, r);
+	r->med_us = median_of(lat, n);
+	r->p99_us = quantile(lat, n, 0.99);
+out:
+	bpf_link__destroy(link);
+	tcp_ca_update__destroy(cur);
+	return err;
+}
+
+/* ---- part 2: the calls on a toy type ---- */
+
+enum { NULL_BPF, CREATE, UPDATE, DETACH, CLOSE, NR_CALLS };
+static const char *call_name[] = { "null bpf() (unknown cmd)", "link create (toy)",
+				   "link update (toy)", "link detach (toy)",
+				   "link close (toy)" };
+
+static int toy_calls(double med[NR_CALLS], double p99[NR_CALLS])
+{
+	struct struct_ops_link_toys *skel;
+	union bpf_attr attr;
+	double *lat[NR_CALLS], t;
+	int i, k, fd, fd_a, fd_b, err = 0;
+
+	skel = struct_ops_link_toys__open_and_load();
+	if (!skel)
+		return -errno;
+	bpf_link__destroy(bpf_map__attach_struct_ops(skel->maps.swap_b));
+	bpf_link__destroy(bpf_map__attach_struct_ops(skel->maps.swap_a));
+	fd_a = bpf_map__fd(skel->maps.swap_a);
+	fd_b = bpf_map__fd(skel->maps.swap_b);
+	for (k = 0; k < NR_CALLS; k++)
+		lat[k] = calloc(calls, sizeof(double));
+	for (i = 0; i < calls && !err; i++) {
+		memset(&attr, 0, sizeof(attr));
+		t = now_us();
+		syscall(__NR_bpf, 0xffff, &attr, sizeof(attr));
+		lat[NULL_BPF][i] = now_us() - t;
+
+		t = now_us();
+		fd = bpf_link_create(fd_a, 0, BPF_STRUCT_OPS, NULL);
+		lat[CREATE][i] = now_us() - t;
+		if (fd < 0) {
+			err = fd;
+			break;
+		}
+		t = now_us();
+		err = bpf_link_update(fd, fd_b, NULL);
+		lat[UPDATE][i] = now_us() - t;
+		t = now_us();
+		err = err ?: bpf_link_detach(fd);
+		lat[DETACH][i] = now_us() - t;
+		t = now_us();
+		close(fd);
+		lat[CLOSE][i] = now_us() - t;
+	}
+	for (k = 0; k < NR_CALLS; k++) {
+		med[k] = median_of(lat[k], i);
+		p99[k] = quantile(lat[k], i, 0.99);
+		free(lat[k]);
+	}
+	struct_ops_link_toys__destroy(skel);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct result ra[32], rb[32];
+	double med[NR_CALLS][32], p99[NR_CALLS][32], m[NR_CALLS], p[NR_CALLS];
+	double v[5][32], *lat;
+	int opt, i, k, err;
+
+	while ((opt = getopt(argc, argv, "r:n:t:c:")) != -1) {
+		switch (opt) {
+		case 'r': rounds = atoi(optarg); break;
+		case 'n': switches = atoi(optarg); break;
+		case 't': nconn = atoi(optarg); break;
+		case 'c': calls = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: %s [-r rounds] [-n switches] [-t connecting threads] [-c calls]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > 32 || nconn < 1 || nconn > 64 || switches < 1 || calls < 1)
+		return 2;
+	lat = calloc(switches + BATCH, sizeof(double));
+	for (i = 0; i < rounds; i++) {
+		fprintf(stderr, "round %d/%d: %d switches through a link\n", i + 1, rounds, switches);
+		err = switch_link(&ra[i], lat);
+		if (err) {
+			fprintf(stderr, "link switching failed: %d\n", err);
+			return 1;
+		}
+		fprintf(stderr, "round %d/%d: %d switches the 6.1 way\n", i + 1, rounds, switches);
+		err = switch_61(&rb[i], lat);
+		if (err) {
+			fprintf(stderr, "6.1 switching failed: %d\n", err);
+			return 1;
+		}
+		fprintf(stderr, "round %d/%d: %d calls of each kind on a toy\n", i + 1, rounds, calls);
+		err = toy_calls(m, p);
+		if (err) {
+			fprintf(stderr, "toy calls failed: %d\n", err);
+			return 1;
+		}
+		for (k = 0; k < NR_CALLS; k++) {
+			med[k][i] = m[k];
+			p99[k][i] = p[k];
+		}
+	}
+
+	printf("CC switch under churn (%d connecting threads, %d switches a round, medians of %d rounds)\n",
+	       nconn, switches, rounds);
+	printf("  %-34s %12s %12s\n", "", "link update", "6.1 way");
+#define ROW(label, field, fmt)							\
+	do {								\
+		for (i = 0; i < rounds; i++) {				\
+			v[0][i] = ra[i].field;				\
+			v[1][i] = rb[i].field;				\
+		}							\
+		printf("  %-34s " fmt " " fmt "\n", label,		\
+		       median_of(v[0], rounds), median_of(v[1], rounds));	\
+	} while (0)
+	ROW("connections", conns, "%12.0f");
+	ROW("failed setsockopt(TCP_CONGESTION)", failed_setsockopt, "%12.0f");
+	ROW("connections on another CC", wrong_cc, "%12.0f");
+	ROW("switch latency, median (us)", med_us, "%12.1f");
+	ROW("switch latency, p99 (us)", p99_us, "%12.1f");
+	printf("Calls on a toy struct_ops type (%d of each a round, medians of %d rounds)\n",
+	       calls, rounds);
+	printf("  %-34s %12s %12s %12s\n", "", "median (us)", "p99 (us)", "x null bpf()");
+	for (k = 0; k < NR_CALLS; k++) {
+		double mk = median_of(med[k], rounds), pk = median_of(p99[k], rounds);
+		double m0 = median_of(med[NULL_BPF], rounds);
+
+		printf("  %-34s %12.1f %12.1f %12.1f\n", call_name[k], mk, pk, m0 ? mk / m0 : 0);
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# "make bench": what struct_ops links buy a running system (bench/cc_switch.c), on the
+# patched kernel of FLAVOR (fast unless given: the debug options would dominate the numbers).
+# Builds the bench against the selftests' libbpf and skeletons of that build, runs it in the
+# guest (make vm's runner) and prints its table with the date, the machine and the flavor.
+# BENCH_ARGS passes options (-r rounds, -n switches, -t connecting threads, -c calls).
+# Not part of .ci/run.
+. "$(dirname "$0")/lib.sh"
+stage_begin "bench/$FLAVOR"
+load_build
+[ -x "$SELFTESTS/test_progs" ] || die "no build at $BUILD; run 'make build FLAVOR=$FLAVOR'"
+B=$OUT/bench
+mkdir -p "$B"
+run_logged "$LOGS/bench-build.log" gcc -O2 -Wall -Werror -I"$SELFTESTS" -I"$SELFTESTS/tools/include" \
+	-I"$WT/tools/include/uapi" -I"$WT/tools/include" -o "$B/cc_switch" "$ROOT/bench/cc_switch.c" \
+	"$SELFTESTS/tools/build/libbpf/libbpf.a" -lelf -lz -lpthread
+rc=0
+OUT=$B CMD="$B/cc_switch ${BENCH_ARGS:-}" STAGE=bench "$ROOT/scripts/vm.sh" || rc=$?
+[ "$rc" -eq 0 ] || die "the bench failed in the guest (exit $rc); see $B/vm/cmd.log"
+{
+	echo "make bench, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; guest: $(cat "$B/vm/accel"), ${VM_CPUS:-2} vCPUs, kernel $(cat "$BUILD/include/config/kernel.release") ($FLAVOR flavor: $([ "$FLAVOR" = debug ] && echo 'KASAN, lockdep, kmemleak' || echo 'no debug options'))"
+	grep -v '^round \|^  6.1 way: ' "$B/vm/cmd.log"
+} | tee "$B/table.txt"
+say "table: $B/table.txt"
+stage_end
