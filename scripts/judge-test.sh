@@ -13,7 +13,10 @@ for c in "$ROOT"/judge/fixtures/*/; do
 	c=${c%/}; name=${c##*/}; n=$((n + 1))
 	cp -r "$c/vm" "$tmp/$name"
 	rc=0
-	judge_run "$tmp/$name" >"$tmp/$name.out" 2>&1 || rc=$?
+	# a fixture may bring its own judge/ patterns
+	jd=$ROOT/judge
+	[ ! -d "$c/judge" ] || jd=$c/judge
+	(JUDGE_DIR=$jd judge_run "$tmp/$name") >"$tmp/$name.out" 2>&1 || rc=$?
 	want=$(sed -n 's/^exit //p' "$c/expect")
 	why=()
 	[ "$rc" = "$want" ] || why+=("exit $rc, not $want")

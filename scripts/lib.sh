@@ -185,10 +185,13 @@ build_test_progs() {
 	# 6.1's selftests Makefile links urandom_read against "liburandom_read.so" relative
 	# to the source directory, not to OUTPUT: point that name at this build's library.
 	ln -sfn "$kb/kselftest/bpf/liburandom_read.so" "$tree/tools/testing/selftests/bpf/liburandom_read.so"
+	# (called after || or in an if, where set -e is off: the status is passed on by hand)
+	local rc=0
 	make -C "$tree/tools/testing/selftests/bpf" -j"$JOBS" O="$kb" KDIR="$kb" \
-		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" "${old[@]}" test_progs
+		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" "${old[@]}" test_progs || rc=$?
 	# a KERNEL_TREE keeps nothing of the build
 	[ -z "${KERNEL_TREE:-}" ] || rm -f "$tree/tools/testing/selftests/bpf/liburandom_read.so"
+	return "$rc"
 }
 
 # What shapes a build besides the tree and the config: the scripts that run it and the tools

@@ -33,7 +33,8 @@ for side in base series; do
 	[ -s "$log" ] || { tail -n 20 "$R/$side.vm.log" >&2; die "the $side run left no test_progs output"; }
 	tp_results "$log" | sed -nE 's/^#[0-9]+(\/[0-9]+)? +([^ ]+):(OK|FAIL|SKIP)$/\2 \3/p' |
 		sort -k1,1 >"$R/$side.results"
-	nsplat=$(sed -n "/$(cat "$R/$side/vm/marker")/,\$p" "$R/$side/vm/dmesg.txt" 2>/dev/null | splats -c)
+	nsplat=$({ sed -n "/$(cat "$R/$side/vm/marker")/,\$p" "$R/$side/vm/dmesg.txt" 2>/dev/null || true; } |
+		splats -c) || nsplat="?"
 	say "$side: $(wc -l <"$R/$side.results") results ($(grep -c ' OK$' "$R/$side.results" || true) OK), $nsplat splat line(s), $(elapsed "$t")"
 done
 

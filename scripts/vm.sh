@@ -17,12 +17,12 @@ VM_MEM=${VM_MEM:-2G}
 CMD=${CMD:-}
 VM_SHELL=${VM_SHELL:-}
 BOOT_TRIES=${BOOT_TRIES:-3}
+VMDIR=$OUT/vm
+rm -rf "$VMDIR"; mkdir -p "$VMDIR"	# never leave an older run to be judged
 KIMG=${KIMG:-$BUILD/$KIMG_PATH}
 SELFTESTS=${VM_SELFTESTS:-$SELFTESTS}	# make regress: the base's own test_progs
 [ -f "$KIMG" ] || die "no kernel at $KIMG; run 'make build'"
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build'"
-VMDIR=$OUT/vm
-rm -rf "$VMDIR"; mkdir -p "$VMDIR"
 
 CMDLINE="console=ttyS0,115200 root=/dev/root rootfstype=9p ro
  rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000
@@ -183,7 +183,7 @@ done
 echo "$ACCEL" >"$VMDIR/accel"
 if [ "$LOG" = cmd.log ]; then
 	rc=$(cat "$VMDIR/cmd.rc" 2>/dev/null || echo 255)
-	n=$(sed -n "/$MARKER/,\$p" "$VMDIR/dmesg.txt" 2>/dev/null | splats -c)
+	n=$({ sed -n "/$MARKER/,\$p" "$VMDIR/dmesg.txt" 2>/dev/null || true; } | splats -c) || n=0
 	[ "${n:-0}" -eq 0 ] || warn "$n kernel log line(s) since the command started look like a splat: see $VMDIR/dmesg.txt"
 	say "command exit $rc (output: $VMDIR/cmd.log)"
 	stage_end
