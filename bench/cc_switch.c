@@ -147,7 +147,8 @@ static int churn_start(struct churn *c, pthread_t *th)
 	return 0;
 }
 
-static void churn_stop(struct churn *c, pthread_t *th, struct result *r)
+/* stop the churn; its counts and the switch latencies @lat[@n] go to @r */
+static void churn_stop(struct churn *c, pthread_t *th, struct result *r, double *lat, int n)
 {
 	int i, fd;
 
@@ -163,6 +164,8 @@ static void churn_stop(struct churn *c, pthread_t *th, struct result *r)
 	r->conns = c->conns;
 	r->failed_setsockopt = c->failed_setsockopt;
 	r->wrong_cc = c->wrong_cc;
+	r->med_us = median_of(lat, n);
+	r->p99_us = quantile(lat, n, 0.99);
 }
 
 /* (a) one link, BPF_LINK_UPDATE between ca1 and ca2 */
@@ -199,9 +202,7 @@ static int switch_link(struct result *r, double *lat)
 			break;
 		usleep(1000);	/* let connections use each version */
 	}
-	churn_stop(&c, th, r);
-	r->med_us = median_of(lat, i);
-	r->p99_us = quantile(lat, i, 0.99);
+	churn_stop(&c, th, r, lat, i);
 out:
 	bpf_link__destroy(link);
 	tcp_ca_update__destroy(skel);
@@ -276,9 +277,7 @@ static int switch_61(struct result *r, double *lat)
 				tcp_ca_update__destroy(batch[j]);
 		fprintf(stderr, "  6.1 way: %d switches\n", n);
 	}
-	churn_stop(&c, th, r);
-	r->med_us = median_of(lat, n);
-	r->p99_us = quantile(lat, n, 0.99);
+	churn_stop(&c, th, r, lat, n);
 out:
 	bpf_link__destroy(link);
 	tcp_ca_update__destroy(cur);
