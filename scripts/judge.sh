@@ -69,7 +69,7 @@ kmemleak_split() {
 # and last "N passed, N failed, N skipped". Returns 1 if the run does not pass.
 judge_run() {
 	local VMDIR=$1 fail=() log=$1/test_progs.log passed failed skipped t res nsub sub
-	local expected=() rc marker nsplat t_marker nboot nleak
+	local expected=() rc marker nsplat t_marker nboot nleak results
 	if [ ! -f "$VMDIR/finished" ]; then
 		fail+=("the guest died before finishing (no summary)")
 		echo "---- last console lines ----"
@@ -86,14 +86,15 @@ judge_run() {
 		awk -F: '{printf "  %-4s %s\n", $NF, substr($0, 1, length($0) - length($NF) - 1)}'
 	grep -E '^Summary:' "$log" || fail+=("test_progs printed no summary")
 	read -r passed failed skipped < <(tp_counts "$log")
+	results=$(tp_results "$log")
 
 	# Every test the filter names must have run, passed, had at least one subtest, and
 	# none of its subtests may have skipped (a missing kernel option).
 	IFS=, read -r -a expected <"$VMDIR/filter"
 	for t in "${expected[@]}"; do
 		case "$t" in *'*'*|*'?'*|*/*) continue ;; esac
-		res=$(tp_results "$log" | sed -n -E "s/^#[0-9]+ +$t:(OK|FAIL|SKIP)\$/\\1/p")
-		nsub=$(tp_results "$log" | grep -cE "^#[0-9]+/[0-9]+ +$t/" || true)
+		res=$(sed -n -E "s/^#[0-9]+ +$t:(OK|FAIL|SKIP)\$/\\1/p" <<<"$results")
+		nsub=$(grep -cE "^#[0-9]+/[0-9]+ +$t/" <<<"$results" || true)
 		case "$res" in
 		"") fail+=("expected test '$t' did not run") ;;
 		SKIP) fail+=("expected test '$t' was skipped") ;;
@@ -102,7 +103,7 @@ judge_run() {
 		if [ -n "$res" ] && [ "$nsub" -eq 0 ]; then fail+=("test '$t' reported zero subtests"); fi
 		while read -r sub; do
 			fail+=("subtest '$sub' was skipped")
-		done < <(tp_results "$log" | sed -n -E "s/^#[0-9]+\/[0-9]+ +($t\/[^ ]+):SKIP\$/\1/p")
+		done < <(sed -n -E "s/^#[0-9]+\/[0-9]+ +($t\/[^ ]+):SKIP\$/\1/p" <<<"$results")
 	done
 	if [ "$failed" -gt 0 ]; then
 		fail+=("$failed subtest(s) failed")
