@@ -44,8 +44,8 @@ for p in "${breaks[@]}"; do
 	else
 		OUT=$MOUT/$name "$ROOT/scripts/vm.sh" >"$MOUT/$name.vm.log" 2>&1 || true
 		OUT=$MOUT/$name "$ROOT/scripts/report.sh" >"$MOUT/$name.report" 2>&1 || true
-		failed=$(sed -nE 's/^  FAIL +([^ ]+\/[^ ]+)$/\1/p' "$MOUT/$name.report" | awk '!seen[$0]++' |
-			paste -sd, -)
+		failed=$(tp_results "$MOUT/$name/vm/test_progs.log" |
+			sed -nE 's/^#[0-9]+\/[0-9]+ +([^ ]+):FAIL$/\1/p' | paste -sd, -)
 		splat=$(splats "$MOUT/$name/vm/dmesg-tests.txt" 2>/dev/null | head -n 1 |
 			sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70)
 		grep -q '^  FAIL: kmemleak' "$MOUT/$name.report" && splat+="${splat:+, }kmemleak report"
