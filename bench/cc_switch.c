@@ -39,7 +39,6 @@
 #include "struct_ops_link_toys.skel.h"
 
 #define CA_NAME "tcp_ca_update"
-#define BATCH 50	/* plain CA objects loaded at a time for the 6.1 way */
 #define CA_NAME_MAX 16	/* TCP_CA_NAME_MAX */
 
 static int rounds = 3, switches = 1000, nconn = 2, calls = 1000;
@@ -209,78 +208,93 @@ out:
 	return err;
 }
 
-/* an object whose CAs are plain struct_ops maps (no BPF_F_LINK) */
-static struct tcp_ca_update *plain_ca(void)
+/* (b) the 6.1 way: delete the element of the registered map (unregister),
+ * update a fresh map (register). A map of 6.1 cannot be registered again
+ * once deleted, so each switch needs a new one: they are made before the
+ * timed part with the value the first map was registered with (its
+ * programs' fds and the name, as libbpf filled it in), the way a loader
+ * that keeps its programs would. The timed part is the two calls.
+ */
+static int switch_61(struct result *r, double *lat)
 {
-	struct tcp_ca_update *skel = tcp_ca_update__open();
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct tcp_ca_update *skel;
+	struct bpf_link *link;
+	int i, cur, next, first, err = 0, zero = 0;
+	pthread_t th[1 + 64];
+	struct churn c;
+	void *value;
+	double t;
 
+	skel = tcp_ca_update__open();
 	if (!skel)
-		return NULL;
+		return -errno;
+	/* ca1 as a plain struct_ops map; none of the others */
 	bpf_map__set_map_flags(skel->maps.ca1, 0);
 	bpf_map__set_autocreate(skel->maps.ca2, false);
 	bpf_map__set_autocreate(skel->maps.ca_other_name, false);
 	bpf_map__set_autocreate(skel->maps.ca_no_link, false);
+	bpf_program__set_autoload(skel->progs.ca2_init, false);
 	if (tcp_ca_update__load(skel)) {
+		err = -errno;
 		tcp_ca_update__destroy(skel);
-		return NULL;
+		return err;
 	}
-	return skel;
-}
-
-/* (b) the 6.1 way: delete the registered map's element, update a fresh map */
-static int switch_61(struct result *r, double *lat)
-{
-	struct tcp_ca_update *batch[BATCH], *cur = NULL;
-	struct bpf_link *link = NULL, *next;
-	pthread_t th[1 + 64];
-	struct churn c;
-	int i, j, n = 0, err = 0, zero = 0;
-	double t;
-
-	cur = plain_ca();
-	if (!cur)
-		return -errno;
-	link = bpf_map__attach_struct_ops(cur->maps.ca1);	/* update registers it */
+	link = bpf_map__attach_struct_ops(skel->maps.ca1);	/* a map update: registered */
 	if (!link) {
-		tcp_ca_update__destroy(cur);
-		return -errno;
+		err = -errno;
+		tcp_ca_update__destroy(skel);
+		return err;
 	}
+	first = cur = bpf_map__fd(skel->maps.ca1);
+	value = NULL;
+	if (bpf_obj_get_info_by_fd(cur, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	value = calloc(1, info.value_size);
+	if (!value || bpf_map_lookup_elem(cur, &zero, value)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* the lookup reports refcnt and state in front; an update wants both 0 */
+	memset(value, 0, 8);
+	opts.btf_vmlinux_value_type_id = info.btf_vmlinux_value_type_id;
 	err = churn_start(&c, th);
 	if (err)
 		goto out;
 	usleep(100000);
-	for (i = 0; i < switches && !err; i += BATCH) {
-		/* load the next maps while the current CA serves */
-		for (j = 0; j < BATCH; j++) {
-			batch[j] = plain_ca();
-			if (!batch[j]) {
-				err = -errno;
-				break;
-			}
+	for (i = 0; i < switches; i++) {
+		next = bpf_map_create(BPF_MAP_TYPE_STRUCT_OPS, "ca1", info.key_size,
+				      info.value_size, 1, &opts);
+		if (next < 0) {
+			err = next;
+			break;
 		}
-		for (j = 0; j < BATCH && batch[j] && !err; j++) {
-			t = now_us();
-			err = bpf_map_delete_elem(bpf_map__fd(cur->maps.ca1), &zero);
-			next = bpf_map__attach_struct_ops(batch[j]->maps.ca1);
-			lat[n++] = now_us() - t;
-			if (!next && !err)
-				err = -errno;
-			bpf_link__destroy(link);	/* no-op for a deleted map */
-			tcp_ca_update__destroy(cur);
-			cur = batch[j];
-			batch[j] = NULL;
-			link = next;
-			usleep(1000);
-		}
-		for (; j < BATCH; j++)
-			if (batch[j])
-				tcp_ca_update__destroy(batch[j]);
-		fprintf(stderr, "  6.1 way: %d switches\n", n);
+		t = now_us();
+		err = bpf_map_delete_elem(cur, &zero);
+		err = err ?: bpf_map_update_elem(next, &zero, value, 0);
+		lat[i] = now_us() - t;
+		if (cur != first)
+			close(cur);
+		cur = next;
+		if (err)
+			break;
+		usleep(1000);	/* let connections use each version */
+		if ((i + 1) % 250 == 0)
+			fprintf(stderr, "  6.1 way: %d switches\n", i + 1);
 	}
-	churn_stop(&c, th, r, lat, n);
+	churn_stop(&c, th, r, lat, i);
+	if (cur != first) {
+		bpf_map_delete_elem(cur, &zero);
+		close(cur);
+	}
 out:
-	bpf_link__destroy(link);
-	tcp_ca_update__destroy(cur);
+	free(value);
+	bpf_link__destroy(link);	/* deletes the first map's element if it is still there */
+	tcp_ca_update__destroy(skel);
 	return err;
 }
 
@@ -360,7 +374,7 @@ int main(int argc, char **argv)
 	}
 	if (rounds < 1 || rounds > 32 || nconn < 1 || nconn > 64 || switches < 1 || calls < 1)
 		return 2;
-	lat = calloc(switches + BATCH, sizeof(double));
+	lat = calloc(switches, sizeof(double));
 	for (i = 0; i < rounds; i++) {
 		fprintf(stderr, "round %d/%d: %d switches through a link\n", i + 1, rounds, switches);
 		err = switch_link(&ra[i], lat);
