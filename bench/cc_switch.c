@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tcp_ca_update.skel.h"
 #include "struct_ops_link_toys.skel.h"
@@ -208,6 +209,50 @@ out:
 	return err;
 }
 
+/* A lookup of a struct_ops map reports its programs by id, an update takes
+ * fds: replace each program id in @value (of vmlinux type @vtype_id) with an
+ * fd of that program, found through vmlinux BTF. The fds go to @fds (at most
+ * @max); returns how many, or a negative errno.
+ */
+static int prog_ids_to_fds(void *value, __u32 vtype_id, int *fds, int max)
+{
+	const struct btf_type *vt, *dt = NULL, *mt;
+	const struct btf_member *m;
+	__u32 data_off = 0, i;
+	struct btf *btf;
+	int n = 0, fd;
+	__u64 *slot;
+
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return -errno;
+	vt = btf__type_by_id(btf, vtype_id);
+	for (i = 0, m = btf_members(vt); i < btf_vlen(vt); i++, m++) {
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), "data")) {
+			data_off = btf_member_bit_offset(vt, i) / 8;
+			dt = btf__type_by_id(btf, m->type);
+			break;
+		}
+	}
+	for (i = 0, m = dt ? btf_members(dt) : NULL; dt && i < btf_vlen(dt); i++, m++) {
+		mt = btf__type_by_id(btf, m->type);
+		if (!btf_is_ptr(mt) || !btf_is_func_proto(btf__type_by_id(btf, mt->type)))
+			continue;
+		slot = value + data_off + btf_member_bit_offset(dt, i) / 8;
+		if (!*slot)
+			continue;
+		fd = n < max ? bpf_prog_get_fd_by_id(*slot) : -E2BIG;
+		if (fd < 0) {
+			n = fd;
+			break;
+		}
+		*slot = fd;
+		fds[n++] = fd;
+	}
+	btf__free(btf);
+	return dt ? n : -ENOENT;
+}
+
 /* (b) the 6.1 way: delete the element of the registered map (unregister),
  * update a fresh map (register). A map of 6.1 cannot be registered again
  * once deleted, so each switch needs a new one: they are made before the
@@ -222,8 +267,9 @@ static int switch_61(struct result *r, double *lat)
 	__u32 len = sizeof(info);
 	struct tcp_ca_update *skel;
 	struct bpf_link *link;
-	int i, cur, next, first, err = 0, zero = 0;
+	int i, cur, next, first, err = 0, zero = 0, fds[16], nfds = 0;
 	pthread_t th[1 + 64];
+	const char *step;
 	struct churn c;
 	void *value;
 	double t;
@@ -252,15 +298,29 @@ static int switch_61(struct result *r, double *lat)
 	value = NULL;
 	if (bpf_obj_get_info_by_fd(cur, &info, &len)) {
 		err = -errno;
+		fprintf(stderr, "6.1 way: map info: %d\n", err);
 		goto out;
 	}
 	value = calloc(1, info.value_size);
-	if (!value || bpf_map_lookup_elem(cur, &zero, value)) {
+	if (!value) {
 		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(cur, &zero, value)) {
+		err = -errno;
+		fprintf(stderr, "6.1 way: lookup of the registered map: %d\n", err);
 		goto out;
 	}
 	/* the lookup reports refcnt and state in front; an update wants both 0 */
 	memset(value, 0, 8);
+	nfds = prog_ids_to_fds(value, info.btf_vmlinux_value_type_id, fds, 16);
+	if (nfds < 0) {
+		err = nfds;
+		fprintf(stderr, "6.1 way: program ids to fds: %d\n", err);
+		goto out;
+	}
+	/* 6.1 wants a BTF fd beside the vmlinux type: the object's, as libbpf gives */
+	opts.btf_fd = bpf_object__btf_fd(skel->obj);
 	opts.btf_vmlinux_value_type_id = info.btf_vmlinux_value_type_id;
 	err = churn_start(&c, th);
 	if (err)
@@ -271,17 +331,24 @@ static int switch_61(struct result *r, double *lat)
 				      info.value_size, 1, &opts);
 		if (next < 0) {
 			err = next;
+			fprintf(stderr, "6.1 way: map create: %d\n", err);
 			break;
 		}
 		t = now_us();
+		step = "delete";
 		err = bpf_map_delete_elem(cur, &zero);
-		err = err ?: bpf_map_update_elem(next, &zero, value, 0);
+		if (!err) {
+			step = "update";
+			err = bpf_map_update_elem(next, &zero, value, 0);
+		}
 		lat[i] = now_us() - t;
 		if (cur != first)
 			close(cur);
 		cur = next;
-		if (err)
+		if (err) {
+			fprintf(stderr, "6.1 way: switch %d: %s: %d\n", i, step, err);
 			break;
+		}
 		usleep(1000);	/* let connections use each version */
 		if ((i + 1) % 250 == 0)
 			fprintf(stderr, "  6.1 way: %d switches\n", i + 1);
@@ -292,6 +359,8 @@ static int switch_61(struct result *r, double *lat)
 		close(cur);
 	}
 out:
+	while (nfds > 0)
+		close(fds[--nfds]);
 	free(value);
 	bpf_link__destroy(link);	/* deletes the first map's element if it is still there */
 	tcp_ca_update__destroy(skel);
