@@ -83,6 +83,7 @@ struct churn {
 	int lfd;
 	volatile int stop;
 	long conns, failed_setsockopt, wrong_cc;
+	double start_us;
 };
 
 static void *accepter(void *arg)
@@ -126,7 +127,7 @@ static void *connector(void *arg)
 
 struct result {
 	long conns, failed_setsockopt, wrong_cc;
-	double med_us, p99_us;
+	double secs, conns_per_s, med_us, p99_us;
 };
 
 static int churn_start(struct churn *c, pthread_t *th)
@@ -141,6 +142,7 @@ static int churn_start(struct churn *c, pthread_t *th)
 	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&c->addr, sizeof(c->addr)) ||
 	    listen(c->lfd, 1024) || getsockname(c->lfd, (struct sockaddr *)&c->addr, &len))
 		return -errno;
+	c->start_us = now_us();
 	pthread_create(&th[0], NULL, accepter, c);
 	for (i = 0; i < nconn; i++)
 		pthread_create(&th[i + 1], NULL, connector, c);
@@ -150,6 +152,7 @@ static int churn_start(struct churn *c, pthread_t *th)
 /* stop the churn; its counts and the switch latencies @lat[@n] go to @r */
 static void churn_stop(struct churn *c, pthread_t *th, struct result *r, double *lat, int n)
 {
+	double end = now_us();
 	int i, fd;
 
 	c->stop = 1;
@@ -164,6 +167,8 @@ static void churn_stop(struct churn *c, pthread_t *th, struct result *r, double 
 	r->conns = c->conns;
 	r->failed_setsockopt = c->failed_setsockopt;
 	r->wrong_cc = c->wrong_cc;
+	r->secs = (end - c->start_us) / 1e6;
+	r->conns_per_s = r->secs > 0 ? r->conns / r->secs : 0;
 	r->med_us = median_of(lat, n);
 	r->p99_us = quantile(lat, n, 0.99);
 }
@@ -481,7 +486,9 @@ int main(int argc, char **argv)
 		printf("  %-34s " fmt " " fmt "\n", label,		\
 		       median_of(v[0], rounds), median_of(v[1], rounds));	\
 	} while (0)
+	ROW("churn time (s)", secs, "%12.1f");
 	ROW("connections", conns, "%12.0f");
+	ROW("connections per second", conns_per_s, "%12.0f");
 	ROW("failed setsockopt(TCP_CONGESTION)", failed_setsockopt, "%12.0f");
 	ROW("connections on another CC", wrong_cc, "%12.0f");
 	ROW("switch latency, median (us)", med_us, "%12.1f");
