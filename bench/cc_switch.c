@@ -10,7 +10,8 @@
  *        map (unregister), update a fresh map (register).
  *    Counted: setsockopt() calls that failed, and connections that ended up on
  *    another CC (read back with getsockopt() after connect()); and the latency
- *    of each switch.
+ *    of each switch. Beside them, the baseline: the same churn for as long as
+ *    (a) took, with the CA linked and no switch.
  * 2. Latency of link create, update, detach and close on a toy struct_ops type,
  *    beside a null bpf() call (an unknown command: entry, attr copy, -EINVAL)
  *    measured in the same run, so that the ratio holds on any machine.
@@ -208,6 +209,34 @@ static int switch_link(struct result *r, double *lat)
 		usleep(1000);	/* let connections use each version */
 	}
 	churn_stop(&c, th, r, lat, i);
+out:
+	bpf_link__destroy(link);
+	tcp_ca_update__destroy(skel);
+	return err;
+}
+
+/* The baseline: the same churn for @secs with the CA linked and no switch */
+static int no_switch(struct result *r, double secs)
+{
+	struct tcp_ca_update *skel;
+	struct bpf_link *link;
+	pthread_t th[1 + 64];
+	struct churn c;
+	int err;
+
+	skel = tcp_ca_update__open_and_load();
+	if (!skel)
+		return -errno;
+	link = bpf_map__attach_struct_ops(skel->maps.ca1);
+	if (!link) {
+		err = -errno;
+		goto out;
+	}
+	err = churn_start(&c, th);
+	if (err)
+		goto out;
+	usleep(100000 + secs * 1e6);
+	churn_stop(&c, th, r, NULL, 0);
 out:
 	bpf_link__destroy(link);
 	tcp_ca_update__destroy(skel);
@@ -429,7 +458,7 @@ static int toy_calls(double med[NR_CALLS], double p99[NR_CALLS])
 
 int main(int argc, char **argv)
 {
-	struct result ra[32], rb[32];
+	struct result ra[32], rb[32], r0[32];
 	double med[NR_CALLS][32], p99[NR_CALLS][32], m[NR_CALLS], p[NR_CALLS];
 	double v[5][32], *lat;
 	int opt, i, k, err;
@@ -456,6 +485,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "link switching failed: %d\n", err);
 			return 1;
 		}
+		fprintf(stderr, "round %d/%d: the same churn without switching\n", i + 1, rounds);
+		err = no_switch(&r0[i], ra[i].secs);
+		if (err) {
+			fprintf(stderr, "churn without switching failed: %d\n", err);
+			return 1;
+		}
 		fprintf(stderr, "round %d/%d: %d switches the 6.1 way\n", i + 1, rounds, switches);
 		err = switch_61(&rb[i], lat);
 		if (err) {
@@ -476,23 +511,30 @@ int main(int argc, char **argv)
 
 	printf("CC switch under churn (%d connecting threads, %d switches a round, medians of %d rounds)\n",
 	       nconn, switches, rounds);
-	printf("  %-34s %12s %12s\n", "", "link update", "6.1 way");
-#define ROW(label, field, fmt)							\
+	printf("  %-34s %12s %12s %12s\n", "", "no switch", "link update", "6.1 way");
+	/* the medians over the rounds; the baseline has no switch latency */
+#define ROW(label, field, fmt, base)						\
 	do {								\
 		for (i = 0; i < rounds; i++) {				\
-			v[0][i] = ra[i].field;				\
-			v[1][i] = rb[i].field;				\
+			v[0][i] = r0[i].field;				\
+			v[1][i] = ra[i].field;				\
+			v[2][i] = rb[i].field;				\
 		}							\
-		printf("  %-34s " fmt " " fmt "\n", label,		\
-		       median_of(v[0], rounds), median_of(v[1], rounds));	\
+		printf("  %-34s ", label);				\
+		if (base)						\
+			printf(fmt, median_of(v[0], rounds));		\
+		else							\
+			printf("%12s", "-");				\
+		printf(" " fmt " " fmt "\n", median_of(v[1], rounds),	\
+		       median_of(v[2], rounds));			\
 	} while (0)
-	ROW("churn time (s)", secs, "%12.1f");
-	ROW("connections", conns, "%12.0f");
-	ROW("connections per second", conns_per_s, "%12.0f");
-	ROW("failed setsockopt(TCP_CONGESTION)", failed_setsockopt, "%12.0f");
-	ROW("connections on another CC", wrong_cc, "%12.0f");
-	ROW("switch latency, median (us)", med_us, "%12.1f");
-	ROW("switch latency, p99 (us)", p99_us, "%12.1f");
+	ROW("churn time (s)", secs, "%12.1f", 1);
+	ROW("connections", conns, "%12.0f", 1);
+	ROW("connections per second", conns_per_s, "%12.0f", 1);
+	ROW("failed setsockopt(TCP_CONGESTION)", failed_setsockopt, "%12.0f", 1);
+	ROW("connections on another CC", wrong_cc, "%12.0f", 1);
+	ROW("switch latency, median (us)", med_us, "%12.1f", 0);
+	ROW("switch latency, p99 (us)", p99_us, "%12.1f", 0);
 	printf("Calls on a toy struct_ops type (%d of each a round, medians of %d rounds)\n",
 	       calls, rounds);
 	printf("  %-34s %12s %12s %12s\n", "", "median (us)", "p99 (us)", "x null bpf()");
