@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <linux/bpf.h>
@@ -289,10 +290,11 @@ static int prog_ids_to_fds(void *value, __u32 vtype_id, int *fds, int max)
 
 /* (b) the 6.1 way: delete the element of the registered map (unregister),
  * update a fresh map (register). A map of 6.1 cannot be registered again
- * once deleted, so each switch needs a new one: they are made before the
- * timed part with the value the first map was registered with (its
- * programs' fds and the name, as libbpf filled it in), the way a loader
- * that keeps its programs would. The timed part is the two calls.
+ * once deleted, so each switch needs a new one: all are made before the
+ * churn starts, with the value the first map was registered with (its
+ * programs' fds and the name), as a loader that keeps its programs would,
+ * so that only the switch itself falls in the window, as with a link. The
+ * timed part is the two calls.
  */
 static int switch_61(struct result *r, double *lat)
 {
@@ -301,7 +303,7 @@ static int switch_61(struct result *r, double *lat)
 	__u32 len = sizeof(info);
 	struct tcp_ca_update *skel;
 	struct bpf_link *link;
-	int i, cur, next, first, err = 0, zero = 0, fds[16], nfds = 0;
+	int i, cur, first, err = 0, zero = 0, fds[16], nfds = 0, *maps = NULL, nmaps = 0;
 	pthread_t th[1 + 64];
 	const char *step;
 	struct churn c;
@@ -356,43 +358,51 @@ static int switch_61(struct result *r, double *lat)
 	/* 6.1 wants a BTF fd beside the vmlinux type: the object's, as libbpf gives */
 	opts.btf_fd = bpf_object__btf_fd(skel->obj);
 	opts.btf_vmlinux_value_type_id = info.btf_vmlinux_value_type_id;
+	/* every fresh map before the churn: in the timed window, only the switch */
+	maps = calloc(switches, sizeof(*maps));
+	if (!maps) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (nmaps = 0; nmaps < switches; nmaps++) {
+		maps[nmaps] = bpf_map_create(BPF_MAP_TYPE_STRUCT_OPS, "ca1", info.key_size,
+					     info.value_size, 1, &opts);
+		if (maps[nmaps] < 0) {
+			err = maps[nmaps];
+			fprintf(stderr, "6.1 way: map create %d: %d\n", nmaps, err);
+			goto out;
+		}
+	}
 	err = churn_start(&c, th);
 	if (err)
 		goto out;
 	usleep(100000);
+	cur = first;
 	for (i = 0; i < switches; i++) {
-		next = bpf_map_create(BPF_MAP_TYPE_STRUCT_OPS, "ca1", info.key_size,
-				      info.value_size, 1, &opts);
-		if (next < 0) {
-			err = next;
-			fprintf(stderr, "6.1 way: map create: %d\n", err);
-			break;
-		}
 		t = now_us();
 		step = "delete";
 		err = bpf_map_delete_elem(cur, &zero);
 		if (!err) {
 			step = "update";
-			err = bpf_map_update_elem(next, &zero, value, 0);
+			err = bpf_map_update_elem(maps[i], &zero, value, 0);
 		}
 		lat[i] = now_us() - t;
-		if (cur != first)
-			close(cur);
-		cur = next;
 		if (err) {
 			fprintf(stderr, "6.1 way: switch %d: %s: %d\n", i, step, err);
 			break;
 		}
+		cur = maps[i];
 		usleep(1000);	/* let connections use each version */
 		if ((i + 1) % 250 == 0)
 			fprintf(stderr, "  6.1 way: %d switches\n", i + 1);
 	}
 	churn_stop(&c, th, r, lat, i);
-	if (cur != first) {
+	if (cur != first)
 		bpf_map_delete_elem(cur, &zero);
-		close(cur);
-	}
 out:
+	while (nmaps > 0)
+		close(maps[--nmaps]);
+	free(maps);
 	while (nfds > 0)
 		close(fds[--nfds]);
 	free(value);
@@ -462,6 +472,7 @@ int main(int argc, char **argv)
 	double med[NR_CALLS][32], p99[NR_CALLS][32], m[NR_CALLS], p[NR_CALLS];
 	double v[5][32], *lat;
 	int opt, i, k, err;
+	struct rlimit rl;
 
 	while ((opt = getopt(argc, argv, "r:n:t:c:")) != -1) {
 		switch (opt) {
@@ -477,6 +488,10 @@ int main(int argc, char **argv)
 	}
 	if (rounds < 1 || rounds > 32 || nconn < 1 || nconn > 64 || switches < 1 || calls < 1)
 		return 2;
+	/* the 6.1 way holds a map fd per switch */
+	rl.rlim_cur = rl.rlim_max = switches + 1024;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		fprintf(stderr, "setrlimit(RLIMIT_NOFILE, %d): %s\n", switches + 1024, strerror(errno));
 	lat = calloc(switches, sizeof(double));
 	for (i = 0; i < rounds; i++) {
 		fprintf(stderr, "round %d/%d: %d switches through a link\n", i + 1, rounds, switches);
