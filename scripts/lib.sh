@@ -182,15 +182,23 @@ build_test_progs() {
 		fi
 		rm -f "$vh.new"
 	fi
+	# 6.1's selftests build a few things in the source directory whatever OUTPUT says:
+	# bpf_testmod.ko with its kbuild files, prog_tests/tests.h, and the urandom_read link
+	# below. A KERNEL_TREE gets back the files it had, no more (its own in-tree
+	# selftests build, if it has one, is rebuilt in place).
+	local st=$tree/tools/testing/selftests/bpf before=
+	[ -z "${KERNEL_TREE:-}" ] || before=$(find "$st" \( -type f -o -type l \) | sort)
 	# 6.1's selftests Makefile links urandom_read against "liburandom_read.so" relative
 	# to the source directory, not to OUTPUT: point that name at this build's library.
-	ln -sfn "$kb/kselftest/bpf/liburandom_read.so" "$tree/tools/testing/selftests/bpf/liburandom_read.so"
+	ln -sfn "$kb/kselftest/bpf/liburandom_read.so" "$st/liburandom_read.so"
 	# (called after || or in an if, where set -e is off: the status is passed on by hand)
 	local rc=0
-	make -C "$tree/tools/testing/selftests/bpf" -j"$JOBS" O="$kb" KDIR="$kb" \
+	make -C "$st" -j"$JOBS" O="$kb" KDIR="$kb" \
 		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" "${old[@]}" test_progs || rc=$?
-	# a KERNEL_TREE keeps nothing of the build
-	[ -z "${KERNEL_TREE:-}" ] || rm -f "$tree/tools/testing/selftests/bpf/liburandom_read.so"
+	if [ -n "${KERNEL_TREE:-}" ]; then
+		comm -13 <(printf '%s\n' "$before") <(find "$st" \( -type f -o -type l \) | sort) |
+			xargs -r -d '\n' rm -f --
+	fi
 	return "$rc"
 }
 
