@@ -175,14 +175,16 @@ static void churn_stop(struct churn *c, pthread_t *th, struct result *r, double 
 	r->p99_us = quantile(lat, n, 0.99);
 }
 
-/* (a) one link, BPF_LINK_UPDATE between ca1 and ca2 */
-static int switch_link(struct result *r, double *lat)
+/* (a) one link, BPF_LINK_UPDATE between ca1 and ca2, @n times; with @n 0,
+ * the baseline: the same churn for @secs with ca1 linked and no switch
+ */
+static int switch_link(struct result *r, double *lat, int n, double secs)
 {
 	struct tcp_ca_update *skel;
 	struct bpf_link *link;
 	pthread_t th[1 + 64];
 	struct churn c;
-	int i, fd1, fd2, err = 0;
+	int i = 0, fd1, fd2, err = 0;
 	double t;
 
 	skel = tcp_ca_update__open_and_load();
@@ -201,7 +203,9 @@ static int switch_link(struct result *r, double *lat)
 	if (err)
 		goto out;
 	usleep(100000);
-	for (i = 0; i < switches; i++) {
+	if (!n)
+		usleep(secs * 1e6);
+	for (i = 0; i < n; i++) {
 		t = now_us();
 		err = bpf_link_update(bpf_link__fd(link), i % 2 ? fd1 : fd2, NULL);
 		lat[i] = now_us() - t;
@@ -210,34 +214,6 @@ static int switch_link(struct result *r, double *lat)
 		usleep(1000);	/* let connections use each version */
 	}
 	churn_stop(&c, th, r, lat, i);
-out:
-	bpf_link__destroy(link);
-	tcp_ca_update__destroy(skel);
-	return err;
-}
-
-/* The baseline: the same churn for @secs with the CA linked and no switch */
-static int no_switch(struct result *r, double secs)
-{
-	struct tcp_ca_update *skel;
-	struct bpf_link *link;
-	pthread_t th[1 + 64];
-	struct churn c;
-	int err;
-
-	skel = tcp_ca_update__open_and_load();
-	if (!skel)
-		return -errno;
-	link = bpf_map__attach_struct_ops(skel->maps.ca1);
-	if (!link) {
-		err = -errno;
-		goto out;
-	}
-	err = churn_start(&c, th);
-	if (err)
-		goto out;
-	usleep(100000 + secs * 1e6);
-	churn_stop(&c, th, r, NULL, 0);
 out:
 	bpf_link__destroy(link);
 	tcp_ca_update__destroy(skel);
@@ -278,6 +254,8 @@ static int prog_ids_to_fds(void *value, __u32 vtype_id, int *fds, int max)
 			continue;
 		fd = n < max ? bpf_prog_get_fd_by_id(*slot) : -E2BIG;
 		if (fd < 0) {
+			while (n > 0)
+				close(fds[--n]);
 			n = fd;
 			break;
 		}
@@ -495,13 +473,13 @@ int main(int argc, char **argv)
 	lat = calloc(switches, sizeof(double));
 	for (i = 0; i < rounds; i++) {
 		fprintf(stderr, "round %d/%d: %d switches through a link\n", i + 1, rounds, switches);
-		err = switch_link(&ra[i], lat);
+		err = switch_link(&ra[i], lat, switches, 0);
 		if (err) {
 			fprintf(stderr, "link switching failed: %d\n", err);
 			return 1;
 		}
 		fprintf(stderr, "round %d/%d: the same churn without switching\n", i + 1, rounds);
-		err = no_switch(&r0[i], ra[i].secs);
+		err = switch_link(&r0[i], NULL, 0, ra[i].secs);
 		if (err) {
 			fprintf(stderr, "churn without switching failed: %d\n", err);
 			return 1;

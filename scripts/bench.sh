@@ -23,11 +23,11 @@ khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
 rc=0
 OUT=$B CMD="cat /sys/devices/system/clocksource/clocksource0/current_clocksource >&2; $B/cc_switch ${BENCH_ARGS:-}" \
 	BOOT_ARGS="${BOOT_ARGS:-} tsc=reliable${khz:+ tsc_early_khz=$khz}" STAGE=bench "$ROOT/scripts/vm.sh" || rc=$?
-[ "$(head -n 1 "$B/vm/cmd.log" 2>/dev/null)" = tsc ] ||
-	warn "the guest's clocksource is $(head -n 1 "$B/vm/cmd.log" 2>/dev/null), not tsc: latencies come in jiffies"
+clock=$(head -n 1 "$B/vm/cmd.log" 2>/dev/null || true)
+[ "$clock" = tsc ] || warn "the guest's clocksource is ${clock:-unknown}, not tsc: latencies come in jiffies"
 [ "$rc" -eq 0 ] || die "the bench failed in the guest (exit $rc); see $B/vm/cmd.log"
 {
-	echo "make bench, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; guest: $(cat "$B/vm/accel"), ${VM_CPUS:-2} vCPUs, clocksource $(head -n 1 "$B/vm/cmd.log"), kernel $(cat "$BUILD/include/config/kernel.release") ($FLAVOR flavor: $([ "$FLAVOR" = debug ] && echo 'KASAN, lockdep, kmemleak' || echo 'no debug options'))"
+	echo "make bench, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; guest: $(cat "$B/vm/accel"), ${VM_CPUS:-2} vCPUs, clocksource ${clock:-unknown}, kernel $(cat "$BUILD/include/config/kernel.release") ($FLAVOR flavor: $([ "$FLAVOR" = debug ] && echo 'KASAN, lockdep, kmemleak' || echo 'no debug options'))"
 	sed 1d "$B/vm/cmd.log" | grep -v '^round \|^  6.1 way: '
 } | tee "$B/table.txt"
 say "table: $B/table.txt"
