@@ -113,8 +113,8 @@ bench:
 	@$(MAKE) --no-print-directory build FLAVOR=$(or $(FLAVOR),fast)
 	@FLAVOR=$(or $(FLAVOR),fast) $(S)/bench.sh
 
-# Not part of .ci/run: the same-map fix (upstream/6.12/) on Debian's linux-source-6.12: the
-# selftest must fail on stock 6.12 and pass with the fix.
-#: upstream-demo	the same-map fix on Debian's linux-source-6.12: fails stock, passes fixed
+# Not part of .ci/run: the fixes for upstream (upstream/6.12/) on Debian's linux-source-6.12:
+# each of their selftests must fail on stock 6.12, and all must pass with the fixes.
+#: upstream-demo	the upstream fixes on Debian's linux-source-6.12: fail stock, pass fixed
 upstream-demo: deps
 	@$(S)/upstream-demo.sh

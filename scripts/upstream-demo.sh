@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# "make upstream-demo" (not part of .ci/run): the same-map fix on upstream 6.12, Debian's
-# linux-source-6.12. upstream/6.12/ holds the fix and its selftest as they would be sent
-# upstream. Two runs of the usual stages, in a cache of their own:
-#   stock  6.12 + the selftest only: must fail (the kernel may hang or splat instead; the
-#          guest is bounded by VM_TIMEOUT, 400 s here unless set)
-#   fixed  6.12 + the fix + the selftest: must pass, with no splat
-# The demo passes when both do what they must; each run's report is in out/upstream-6.12-*.
+# "make upstream-demo" (not part of .ci/run): the fixes in upstream/6.12/ on upstream 6.12,
+# Debian's linux-source-6.12. upstream/6.12/ holds the fixes and their selftests as they
+# would be sent upstream (patches named "selftests-..." are the tests, the others the
+# fixes). Two variants of the usual stages, in a cache of their own:
+#   stock  6.12 + the selftests only: each new subtest, alone in a boot of its own, must
+#          fail (the kernel may hang or splat instead; each boot is bounded by VM_TIMEOUT,
+#          400 s here unless set)
+#   fixed  6.12 + the fixes + the selftests: all new subtests, in one boot, must pass, with
+#          no splat
+# The demo passes when every run does what it must; each run's report is in
+# out/upstream-6.12-<variant>[-<subtest>]/report.txt.
 . "$(dirname "$0")/lib.sh"
 stage_begin upstream-demo
 
@@ -13,24 +17,40 @@ export DEB_PKG=linux-source-6.12 DEB_PIN=6.12.117-1~deb12u1 KVER=6.12
 export DEB_PIN_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703
 export CACHE=$CACHE/upstream-6.12
 export EXTRA_CONFIG=$ROOT/upstream/6.12/config
-export T=${T:-bpf_tcp_ca/update_same_map} VM_TIMEOUT=${VM_TIMEOUT:-400} FORCE=1
+export VM_TIMEOUT=${VM_TIMEOUT:-400} FORCE=1
+# the subtests the selftests patches add
+SUBTESTS=${SUBTESTS:-bpf_tcp_ca/update_same_map bpf_tcp_ca/update_same_map_not_last bpf_tcp_ca/update_allowed bpf_tcp_ca/update_default}
 mkdir -p "$CACHE"
 
-fix=$(find "$ROOT/upstream/6.12" -name '0001-*.patch')
-selftest=$(find "$ROOT/upstream/6.12" -name '0002-*.patch')
-[ -f "$fix" ] && [ -f "$selftest" ] || die "upstream/6.12 must hold the fix (0001) and its selftest (0002)"
+mapfile -t fixes < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*.patch' ! -name '*-selftests-*' | sort)
+mapfile -t tests < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*-selftests-*.patch' | sort)
+[ "${#fixes[@]}" -gt 0 ] && [ "${#tests[@]}" -gt 0 ] ||
+	die "upstream/6.12 must hold the fixes and their selftests (0NNN-selftests-*.patch)"
 
 OUT=$ROOT/out/upstream-6.12 "$ROOT/scripts/base.sh"
 
-declare -A verdict
+# run VARIANT NAME T: boot the kernel of VARIANT with the tests T; the verdict is the
+# report's (the guest's exit status and the judge); sets RUN_RC
+run() {
+	local name=$2
+	export OUT=$ROOT/out/upstream-6.12-$name T=$3
+	RUN_RC=0
+	"$ROOT/scripts/vm.sh" || RUN_RC=$?
+	if ! "$ROOT/scripts/report.sh" >"$OUT/report.txt" 2>&1; then
+		[ "$RUN_RC" != 0 ] || RUN_RC=1
+	fi
+	sed 's/^/    /' "$OUT/report.txt"
+}
+
+failed=()
 for variant in stock fixed; do
 	export PATCHES=$CACHE/series-$variant OUT=$ROOT/out/upstream-6.12-$variant
 	rm -rf "$PATCHES"
 	mkdir -p "$PATCHES"
 	# upstream/6.12/demo/: what the Debian source needs for test_progs to build at all
 	cp "$ROOT"/upstream/6.12/demo/*.patch "$PATCHES/"
-	[ "$variant" = stock ] || cp "$fix" "$PATCHES/"
-	cp "$selftest" "$PATCHES/"
+	[ "$variant" = stock ] || cp "${fixes[@]}" "$PATCHES/"
+	cp "${tests[@]}" "$PATCHES/"
 	say "$variant: 6.12 + $(cd "$PATCHES" && echo *.patch)"
 	"$ROOT/scripts/apply.sh"
 	# test_progs' list of tests is generated into the source tree and not regenerated when
@@ -41,16 +61,25 @@ for variant in stock fixed; do
 	# vmlinux is relinked; the explicit prerequisites (the test's .c) are enough here
 	rm -f "$CACHE"/build/*/kselftest/bpf/*.test.d
 	"$ROOT/scripts/build.sh"
-	rc=0
-	"$ROOT/scripts/vm.sh" || rc=$?
-	if ! "$ROOT/scripts/report.sh" >"$OUT/report.txt" 2>&1; then
-		[ "$rc" != 0 ] || rc=1
+	if [ "$variant" = stock ]; then
+		for t in $SUBTESTS; do
+			run stock "stock-${t##*/}" "$t"
+			if [ "$RUN_RC" != 0 ]; then
+				say "stock 6.12, $t: FAILED, as it must"
+			else
+				say "stock 6.12, $t: PASSED: the demo shows nothing for it"
+				failed+=("stock $t")
+			fi
+		done
+	else
+		run fixed fixed "$(echo $SUBTESTS | tr ' ' ',')"
+		if [ "$RUN_RC" = 0 ]; then
+			say "fixed 6.12, $SUBTESTS: PASSED, as they must"
+		else
+			say "fixed 6.12: FAILED"
+			failed+=("fixed")
+		fi
 	fi
-	sed 's/^/    /' "$OUT/report.txt"
-	verdict[$variant]=$rc
 done
-
-say "stock 6.12: $( [ "${verdict[stock]}" != 0 ] && echo "FAILED, as it must" || echo "PASSED: the demo shows nothing")"
-say "fixed 6.12: $( [ "${verdict[fixed]}" = 0 ] && echo "PASSED, as it must" || echo "FAILED")"
-[ "${verdict[stock]}" != 0 ] && [ "${verdict[fixed]}" = 0 ] || die "the demonstration did not come out as expected"
+[ "${#failed[@]}" = 0 ] || die "the demonstration did not come out as expected: ${failed[*]}"
 stage_end
