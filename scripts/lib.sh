@@ -18,6 +18,11 @@ DEB_PIN_SHA256=${DEB_PIN_SHA256:-ae95fe63d4c553f8d0e6c86cb1ab566f3894a43743eb19a
 KVER=${KVER:-6.1}
 PATCHES=${PATCHES:-$ROOT/patches}
 
+# The tests: the series' own (test_progs names), and what make test runs by default (the
+# upstream tests of the code the series touches, then the series' own).
+SERIES_TESTS=struct_ops_link,tcp_ca_update
+DEFAULT_TESTS=bpf_tcp_ca,dummy_st_ops,libbpf_str,$SERIES_TESTS
+
 mkdir -p "$CACHE" "$LOGS"
 
 # Everything the harness keeps in $CACHE, in one place:

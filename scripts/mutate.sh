@@ -9,7 +9,7 @@
 series_only mutate
 stage_begin mutate
 load_build
-export T=${T:-struct_ops_link,tcp_ca_update}
+export T=${T:-$SERIES_TESTS}
 export VM_TIMEOUT=${VM_TIMEOUT:-900}
 [ -x "$SELFTESTS/test_progs" ] || die "build first (make build)"
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
@@ -49,8 +49,11 @@ for p in "${breaks[@]}"; do
 		splat=$(splats "$MOUT/$name/vm/dmesg-tests.txt" 2>/dev/null | head -n 1 |
 			sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70)
 		grep -q '^  FAIL: kmemleak' "$MOUT/$name.report" && splat+="${splat:+, }kmemleak report"
+		# the first assertion that failed: the contract row that caught it
+		first=$(grep -m1 -E '^[A-Za-z_0-9]+:FAIL:' "$MOUT/$name/vm/test_progs.log" 2>/dev/null |
+			sed -E 's/^[A-Za-z_0-9]+:FAIL:(.*) unexpected .*/\1/' | cut -c1-60 || true)
 		if [ -n "$failed" ]; then
-			verdict="caught: $failed"
+			verdict="caught: $failed${first:+ (first: $first)}"
 		elif grep -q 'timed out' "$MOUT/$name.vm.log"; then
 			verdict="caught: guest timed out"
 		elif grep -qE '^  FAIL' "$MOUT/$name.report"; then
@@ -68,8 +71,10 @@ done
 STAGE=mutate
 say "restoring the kernel of the series"
 run_logged "$LOGS/kernel.log" kernel
-echo "---- break | result (T=$T) ----"
-printf '%s\n' "${table[@]}"
+{
+	echo "---- break | result (T=$T) ----"
+	printf '%s\n' "${table[@]}"
+} | tee "$MOUT/summary"
 [ "$survived" -eq 0 ] || die "$survived break(s) SURVIVED: the tests miss them"
 say "all ${#breaks[@]} breaks caught"
 stage_end

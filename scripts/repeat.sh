@@ -7,8 +7,8 @@
 stage_begin repeat
 load_build
 REPEAT=${REPEAT:-10}
-ALONE=${ALONE:-struct_ops_link,tcp_ca_update}
-export T=${T:-bpf_tcp_ca,dummy_st_ops,libbpf_str,struct_ops_link,tcp_ca_update}
+ALONE=${ALONE:-$SERIES_TESTS}
+export T=${T:-$DEFAULT_TESTS}
 export VM_TIMEOUT=${VM_TIMEOUT:-$((900 + REPEAT * 300))}
 export GUEST_SCRIPT="$ROOT/scripts/guest/repeat.sh $T $REPEAT $ALONE"
 rc=0

@@ -6,7 +6,7 @@
 series_only test-base
 stage_begin test-base
 load_build
-T=${T_NEW:-struct_ops_link,tcp_ca_update}
+T=${T_NEW:-$SERIES_TESTS}
 [ -x "$SELFTESTS/test_progs" ] || die "build the patched kernel and test_progs first (make build)"
 
 # The unpatched kernel: same config, built from a work tree at "base".

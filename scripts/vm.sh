@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 stage_begin vm
 load_build
-T=${T:-bpf_tcp_ca,dummy_st_ops,libbpf_str,struct_ops_link,tcp_ca_update}
+T=${T:-$DEFAULT_TESTS}
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 VM_CPUS=${VM_CPUS:-2}
 VM_MEM=${VM_MEM:-2G}
