@@ -47,6 +47,7 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 		"${QEMU_ARGS[@]}" -monitor none -serial stdio -append "$CMDLINE ${4:-}" \
 		</dev/null >"$log" 2>&1 &
 	qpid=$!
+	echo "$qpid" >"$VMDIR/qemu.pid"	# for follow(), which may stop it
 	wait "$qpid" || rc=$?
 	qpid=
 	return "$rc"
@@ -54,8 +55,12 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 
 # follow T0: while the guest runs, print its milestones, splats and each test result as they
 # appear in the console and in test_progs' output (the full console stays in console.log).
+# A guest whose kernel oopsed or panicked and then printed nothing for OOPS_GRACE seconds
+# will not finish: it is stopped then, rather than at VM_TIMEOUT.
+OOPS_RE='Oops: |Kernel panic|kernel BUG at'
+OOPS_GRACE=${OOPS_GRACE:-60}
 follow() {
-	local t0=$1 c=0 r=0 nc nr quiet=0 out
+	local t0=$1 c=0 r=0 nc nr quiet=0 out oopsed=0 silent=0
 	lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
 	while sleep 1; do
 		nc=$(lines "$VMDIR/console.log")
@@ -68,6 +73,15 @@ follow() {
 			[ "$nr" -le "$r" ] || sed -n "$((r + 1)),${nr}p" "$VMDIR/$LOG" 2>/dev/null | grep -E "$SHOW_RE" |
 				sed "s/^/[vm $(elapsed "$t0")]   $SHOW: /" || true
 		)
+		[ "$oopsed" = 1 ] || [ "$nc" -le "$c" ] ||
+			! sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" | grep -qE "$OOPS_RE" || oopsed=1
+		[ "$nc" -gt "$c" ] || [ "$nr" -gt "$r" ] && silent=0 || silent=$((silent + 1))
+		if [ "$oopsed" = 1 ] && [ "$silent" -ge "$OOPS_GRACE" ]; then
+			printf '[vm %s]   guest stopped: its kernel oopsed, then printed nothing for %s s\n' \
+				"$(elapsed "$t0")" "$OOPS_GRACE"
+			kill -TERM "$(cat "$VMDIR/qemu.pid")" 2>/dev/null || true
+			return
+		fi
 		c=$nc
 		r=$nr
 		if [ -n "$out" ]; then
@@ -167,6 +181,13 @@ for try in $(seq 1 "$BOOT_TRIES"); do
 	kill "$fpid" 2>/dev/null || true	# the follower may be gone already
 	wait "$fpid" 2>/dev/null || true
 	fpid=
+	# QEMU that could not start the guest at all (no binary, a bad option, no kernel image):
+	# its own error, at once; another try would fail the same way
+	if [ "$rc" != 0 ] && ! grep -q 'Linux version' "$VMDIR/console.log"; then
+		echo "---- QEMU's output ----" >&2
+		tail -n 15 "$VMDIR/console.log" >&2
+		die "QEMU exited with status $rc before the guest kernel started"
+	fi
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "---- last console lines ----" >&2
 		tail -n 25 "$VMDIR/console.log" >&2
