@@ -35,7 +35,7 @@ for p in "${patches[@]}"; do want+=("$(sha256sum "$p" | cut -c1-64)"); done
 
 have=()
 [ -f "$record" ] && mapfile -t have < <(cut -d' ' -f1 "$record")
-recorded_head=$(cat "$record" 2>/dev/null | tail -n 1 | cut -d' ' -f2 || true)
+recorded_head=$(tail -n 1 "$record" 2>/dev/null | cut -d' ' -f2 || true)
 [ -n "$recorded_head" ] || recorded_head=$(git -C "$WT" rev-parse base)
 head=$(git -C "$WT" rev-parse HEAD)
 if [ "$head" != "$recorded_head" ] || [ -n "$(git -C "$WT" status --porcelain -uno)" ]; then

@@ -7,8 +7,9 @@ mkdir -p "$CACHE_SRC" "$CACHE_DL" "$CACHE_STATE"
 
 check_kver() {	# DIR: is it a $KVER kernel tree?
 	local mk=$1/Makefile v p
-	[ -f "$mk" ] && grep -q '^NAME' "$mk" && [ -f "$1/kernel/bpf/bpf_struct_ops.c" ] ||
+	if ! { [ -f "$mk" ] && grep -q '^NAME' "$mk" && [ -f "$1/kernel/bpf/bpf_struct_ops.c" ]; }; then
 		die "$1 is not a Linux kernel source tree"
+	fi
 	v=$(sed -n 's/^VERSION = //p' "$mk"); p=$(sed -n 's/^PATCHLEVEL = //p' "$mk")
 	[ "$v.$p" = "$KVER" ] || die "$1 is Linux $v.$p, not $KVER.y"
 }

@@ -12,6 +12,7 @@ KEEP_BUILDS=${KEEP_BUILDS:-2}
 # unpatched twin; per-patch and stubs builds stay while their base is in the cache. A directory of
 # an unknown kind is named, not removed.
 mkdir -p "$CACHE_BUILD"
+# shellcheck disable=SC2012 # ls -t: newest first; the names are the harness's own, no spaces
 ls -1dt "$CACHE_BUILD"/*-debug-*/ "$CACHE_BUILD"/*-fast-*/ 2>/dev/null | sed 's:/$::' |
 	grep -v -- '-unpatched$' | grep -vxF "$BUILD" |
 	tail -n +"$KEEP_BUILDS" | while read -r old; do

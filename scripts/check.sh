@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# "make check": the series applies to the base; checkpatch.pl --strict (0 errors, 0 warnings,
-# every CHECK type justified in the cover letter); the tools copy of the uapi bpf.h matches;
-# kernel-doc -none on touched headers adds no warning to the base's; no template cover letter.
+# "make check": the series applies to the base; checkpatch.pl --strict of the base and of
+# upstream 6.12 (0 errors, 0 warnings, every CHECK type justified in the cover letter); the
+# tools copy of the uapi bpf.h matches; kernel-doc -none on touched headers adds no warning to
+# the base's; no template cover letter; shellcheck of the harness; the judge on its fixtures.
 . "$(dirname "$0")/lib.sh"
 series_only check
 stage_begin check
@@ -39,8 +40,8 @@ if [ "${#patches[@]}" -gt 0 ]; then
 		# Debian's python3 (spdxcheck.py needs its ply and git modules). UNKNOWN_COMMIT_ID
 		# is off: the series names upstream commits (Fixes: aef56f2e918b) that a 6.1
 		# tree does not contain, so checkpatch cannot look them up.
-		out=$(cd "$CWT" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --show-types \
-			--ignore UNKNOWN_COMMIT_ID --no-summary-file "$p" 2>&1 || true)
+		out=$(cd "$CWT" && { PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --show-types \
+			--ignore UNKNOWN_COMMIT_ID --no-summary-file "$p" 2>&1 || true; })
 		pe=$(grep -c '^ERROR:' <<<"$out" || true)
 		pw=$(grep -c '^WARNING:' <<<"$out" || true)
 		pc=$(grep -c '^CHECK:' <<<"$out" || true)
@@ -49,10 +50,10 @@ if [ "${#patches[@]}" -gt 0 ]; then
 		if [ $((pe + pw + pc)) -gt 0 ]; then
 			grep -A3 -E '^(ERROR|WARNING|CHECK):' <<<"$out" | sed 's/^/      /'
 		fi
-		for t in $(grep -oE '^CHECK:[A-Z_]+' <<<"$out" | cut -d: -f2 | sort -u); do
+		while read -r t; do
 			grep -q "$t" "$cover" 2>/dev/null ||
 				fail+=("${p##*/}: CHECK $t is neither fixed nor justified in the cover letter")
-		done
+		done < <(grep -oE '^CHECK:[A-Z_]+' <<<"$out" | cut -d: -f2 | sort -u)
 	done
 	say "checkpatch --strict: $e errors, $w warnings, $c checks"
 	[ "$e" -eq 0 ] || fail+=("checkpatch: $e error(s)")
@@ -79,18 +80,67 @@ trap 'rm -f "$kb"' EXIT
 for h in $(git -C "$CWT" diff --name-only base HEAD -- '*.h'); do
 	[ -f "$CWT/$h" ] || continue
 	after=$(cd "$CWT" && ./scripts/kernel-doc -none "$h" 2>&1 | sed -E 's/:[0-9]+:/:/' | sort -u)
-	before=$(cd "$CWT" && git show "base:$h" 2>/dev/null >"$kb" &&
-		./scripts/kernel-doc -none "$kb" 2>&1 | sed -E "s|$kb|$h|; s/:[0-9]+:/:/" | sort -u || true)
+	before=
+	if git -C "$CWT" show "base:$h" >"$kb" 2>/dev/null; then	# a header the series adds has none
+		before=$(cd "$CWT" && ./scripts/kernel-doc -none "$kb" 2>&1 |
+			sed -E "s|$kb|$h|; s/:[0-9]+:/:/" | sort -u)
+	fi
 	new=$(comm -23 <(echo "$after") <(echo "$before") | grep . || true)
 	if [ -n "$new" ]; then
-		echo "$new" | sed 's/^/      /'
+		# shellcheck disable=SC2001 # a prefix on every line
+		sed 's/^/      /' <<<"$new"
 		fail+=("kernel-doc: new warnings in $h")
 	else
 		say "kernel-doc $h: no new warnings"
 	fi
 done
 
-# 5. The judge of make test on its captured guest runs (judge/fixtures/).
+# 5. checkpatch.pl --strict of upstream 6.12, --no-tree (from a directory that is not a git
+# tree: no history holds the upstream commits the messages name, so UNKNOWN_COMMIT_ID is off;
+# GIT_COMMIT_ID still checks their form). Its three files come from Debian's linux-source-6.12,
+# downloaded once into the cache make upstream-demo uses.
+cp612=$CACHE/checkpatch-6.12
+if [ ! -f "$cp612/scripts/checkpatch.pl" ]; then
+	dl=$CACHE/upstream-6.12/dl deb=$CACHE/upstream-6.12/dl/${UPSTREAM_DEB_PKG}_${UPSTREAM_DEB_PIN}_all.deb
+	mkdir -p "$dl" "$cp612.tmp"
+	if ! echo "$UPSTREAM_DEB_SHA256  $deb" | sha256sum -c --quiet >/dev/null 2>&1; then
+		say "downloading $UPSTREAM_DEB_PKG $UPSTREAM_DEB_PIN for its checkpatch.pl"
+		(cd "$dl" && run_logged "$LOGS/check-download.log" apt-get download "$UPSTREAM_DEB_PKG=$UPSTREAM_DEB_PIN")
+		echo "$UPSTREAM_DEB_SHA256  $deb" | sha256sum -c --quiet || die "checksum mismatch for $deb"
+	fi
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "*/$UPSTREAM_DEB_PKG.tar.xz" |
+		tar -xJ -C "$cp612.tmp" --strip-components=1 --wildcards \
+			'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+	rm -rf "$cp612"
+	mv "$cp612.tmp" "$cp612"
+fi
+e=0 w=0
+for p in "${patches[@]}"; do
+	out=$(cd "$cp612" && { perl scripts/checkpatch.pl --no-tree --strict --show-types \
+		--ignore UNKNOWN_COMMIT_ID "$p" 2>&1 || true; })
+	pe=$(grep -c '^ERROR:' <<<"$out" || true)
+	pw=$(grep -c '^WARNING:' <<<"$out" || true)
+	e=$((e + pe)) w=$((w + pw))
+	[ $((pe + pw)) -eq 0 ] || grep -A3 -E '^(ERROR|WARNING):' <<<"$out" | sed "s|^|      ${p##*/}: |"
+	while read -r t; do
+		grep -q "$t" "$cover" 2>/dev/null ||
+			fail+=("${p##*/}: 6.12's CHECK $t is neither fixed nor justified in the cover letter")
+	done < <(grep -oE '^CHECK:[A-Z_]+' <<<"$out" | cut -d: -f2 | sort -u)
+done
+say "checkpatch --strict of 6.12: $e errors, $w warnings"
+[ "$e" -eq 0 ] || fail+=("6.12's checkpatch: $e error(s)")
+[ "$w" -eq 0 ] || fail+=("6.12's checkpatch: $w warning(s)")
+
+# 6. shellcheck of the harness's scripts (each disable says why, where it is).
+if shellcheck -x -P "$ROOT/scripts" "$ROOT"/scripts/*.sh "$ROOT"/scripts/guest/*.sh \
+	"$ROOT/.ci/run" "$ROOT"/upstream/6.12/*.sh >"$LOGS/shellcheck.log" 2>&1; then
+	say "shellcheck: clean"
+else
+	grep -E '^In |SC[0-9]+' "$LOGS/shellcheck.log" | head -n 20 | sed 's/^/      /'
+	fail+=("shellcheck: see $LOGS/shellcheck.log")
+fi
+
+# 7. The judge of make test on its captured guest runs (judge/fixtures/).
 if "$ROOT/scripts/judge-test.sh"; then
 	say "judge: every fixture gets its verdict"
 else

@@ -15,6 +15,7 @@ checks=(
 	"cmd:clang-19 clang-19" "cmd:llc-19 llvm-19" "cmd:llvm-strip-19 llvm-19" "cmd:ld.lld-19 lld-19"
 	"cmd:qemu-system-x86_64 qemu-system-x86" "cmd:ip iproute2" "cmd:timeout coreutils"
 	"py:ply python3-ply" "py:git python3-git"	# checkpatch's spdxcheck.py
+	"cmd:shellcheck shellcheck"	# make check
 )
 missing=()
 for c in "${checks[@]}"; do

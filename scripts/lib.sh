@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the settings are used by the scripts that source this
 # Common settings and helpers for the harness stages. Sourced, never run.
 set -euo pipefail
 
@@ -17,6 +17,10 @@ DEB_PIN=${DEB_PIN:-6.1.192-2}
 DEB_PIN_SHA256=${DEB_PIN_SHA256:-ae95fe63d4c553f8d0e6c86cb1ab566f3894a43743eb19ab585cd97d82f26514}
 KVER=${KVER:-6.1}
 PATCHES=${PATCHES:-$ROOT/patches}
+# Upstream 6.12, Debian's linux-source-6.12: the base of make upstream-demo, and the source of
+# the checkpatch.pl that make check runs beside the base's.
+UPSTREAM_DEB_PKG=linux-source-6.12 UPSTREAM_DEB_PIN=6.12.117-1~deb12u1
+UPSTREAM_DEB_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703
 
 # The tests: the series' own (test_progs names), and what make test runs by default (the
 # upstream tests of the code the series touches, then the series' own).
@@ -68,7 +72,8 @@ stage_end() { say "done in $(elapsed)"; }
 # minute (elapsed time and the log's last line) and, on failure, the tail of LOG.
 run_logged() {
 	local log=$1; shift
-	local t=$(date +%s) hb rc=0
+	local t hb rc=0
+	t=$(date +%s)
 	say "running: $* (log: $log)"
 	(
 		while sleep 60; do

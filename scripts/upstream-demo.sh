@@ -13,8 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 stage_begin upstream-demo
 
-export DEB_PKG=linux-source-6.12 DEB_PIN=6.12.117-1~deb12u1 KVER=6.12
-export DEB_PIN_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703
+export DEB_PKG=$UPSTREAM_DEB_PKG DEB_PIN=$UPSTREAM_DEB_PIN KVER=6.12
+export DEB_PIN_SHA256=$UPSTREAM_DEB_SHA256
 export CACHE=$CACHE/upstream-6.12
 export EXTRA_CONFIG=$ROOT/upstream/6.12/config
 export VM_TIMEOUT=${VM_TIMEOUT:-400} FORCE=1
@@ -24,8 +24,9 @@ mkdir -p "$CACHE"
 
 mapfile -t fixes < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*.patch' ! -name '*-selftests-*' | sort)
 mapfile -t tests < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*-selftests-*.patch' | sort)
-[ "${#fixes[@]}" -gt 0 ] && [ "${#tests[@]}" -gt 0 ] ||
+if [ "${#fixes[@]}" -eq 0 ] || [ "${#tests[@]}" -eq 0 ]; then
 	die "upstream/6.12 must hold the fixes and their selftests (0NNN-selftests-*.patch)"
+fi
 
 OUT=$ROOT/out/upstream-6.12 "$ROOT/scripts/base.sh"
 
@@ -72,7 +73,7 @@ for variant in stock fixed; do
 			fi
 		done
 	else
-		run fixed fixed "$(echo $SUBTESTS | tr ' ' ',')"
+		run fixed fixed "${SUBTESTS// /,}"
 		if [ "$RUN_RC" = 0 ]; then
 			say "fixed 6.12, $SUBTESTS: PASSED, as they must"
 		else

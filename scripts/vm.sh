@@ -28,8 +28,10 @@ CMDLINE="console=ttyS0,115200 root=/dev/root rootfstype=9p ro
  rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000
  init=$ROOT/scripts/guest/init.sh panic=-1 ignore_loglevel
  kasan_multi_shot no5lvl ${BOOT_ARGS:-}"
-CMDLINE=$(echo $CMDLINE)
+read -ra words <<<"$(tr '\n' ' ' <<<"$CMDLINE")"	# one line, single spaces
+CMDLINE="${words[*]}"
 
+# shellcheck disable=SC2054 # QEMU's options are comma-separated lists
 QEMU_ARGS=(-smp "$VM_CPUS" -m "$VM_MEM" -nographic -no-reboot -kernel "$KIMG"
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
@@ -142,7 +144,7 @@ done >"$VMDIR/params"
 echo "$FLAVOR" >"$VMDIR/flavor"
 echo "$MARKER" >"$VMDIR/marker"
 vng="vng --run $KIMG --cpus $VM_CPUS --memory $VM_MEM --user root --cwd $SELFTESTS"
-vng+=" --append '$(echo kasan_multi_shot no5lvl ${BOOT_ARGS:-})'"
+vng+=" --append 'kasan_multi_shot no5lvl${BOOT_ARGS:+ $BOOT_ARGS}'"
 [ "$ACCEL" = kvm ] || vng+=" --disable-kvm"
 [ -n "$VM_SHELL" ] || vng+=" --exec $(printf %q "$CMD")"
 say "the same with virtme-ng (not needed here): $vng"
@@ -194,7 +196,7 @@ for try in $(seq 1 "$BOOT_TRIES"); do
 		die "guest timed out after ${VM_TIMEOUT}s"
 	fi
 	if grep -q '^ok$' "$VMDIR/preflight" 2>/dev/null; then
-		say "guest ran in $(elapsed "$t") ($(cat "$VMDIR/preflight" | head -n 1))"
+		say "guest ran in $(elapsed "$t") ($(head -n 1 "$VMDIR/preflight"))"
 		break
 	fi
 	warn "boot $try is not clean ($(head -n 1 "$VMDIR/preflight" 2>/dev/null || echo 'no preflight result')); it cannot count"

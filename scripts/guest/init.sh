@@ -28,6 +28,7 @@ off() {	# the kernel has no ACPI to power off with: reboot, and QEMU (-no-reboot
 	sleep 30
 	exit 1	# PID 1 exits: panic, and QEMU stops all the same
 }
+# shellcheck source=/dev/null # written by the host for each run
 . $R/params || { echo "HARNESS: no params"; off; }
 
 up
@@ -70,9 +71,9 @@ if [ -n "$VM_SHELL" ]; then
 fi
 # CMD: make test's test_progs line (T quoted by the host), or make vm's command line.
 # Line-buffered, so that the host sees each line as it comes.
-stdbuf -oL -eL bash -c "$CMD" >$R/$LOG 2>&1
+stdbuf -oL -eL bash -c "$CMD" >"$R/$LOG" 2>&1
 rc=$?
-echo "$rc" >$R/${LOG%.log}.rc
+echo "$rc" >"$R/${LOG%.log}.rc"
 up
 echo "HARNESS: command done at ${UP}s, exit $rc"
 # GUEST_SCRIPT (make vm only, for experiments): a command line run here after the tests,
@@ -89,6 +90,6 @@ else
 	echo "kmemleak not available" >$R/kmemleak.na
 fi
 dmesg >$R/dmesg.txt
-echo done >$R/finished
+echo "done" >$R/finished
 echo "HARNESS: finished"
 off

@@ -6,6 +6,7 @@
 #   alone TEST/SUBTEST: exit RC, S s
 # followed by the failing lines of a run that failed.
 T=$1 REPEAT=$2 ALONE=$3
+# shellcheck source=scripts/judge.sh
 . "${0%/*}/../judge.sh"	# tp_results
 log=/tmp/repeat.log
 
