@@ -19,7 +19,7 @@
 
 export KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
 	REPEAT ALONE MUT CMD VM_CPUS VM_MEM BENCH_ARGS
-S := scripts
+SCRIPTS := scripts
 
 .PHONY: all help deps base apply build vm shell report test check export fast fast-test \
 	test-base per-patch stubs upstream-demo repeat mutate regress bench
@@ -35,30 +35,30 @@ help:
 
 #: deps		install what is missing (apt-get, as root)
 deps:
-	@$(S)/deps.sh
+	@$(SCRIPTS)/deps.sh
 #: base		Debian's linux-source-6.1 (or KERNEL_SRC) as a git work tree in the cache
 base: deps
-	@$(S)/base.sh
+	@$(SCRIPTS)/base.sh
 #: apply		git am of patches/*.patch onto the base (only when the series changed)
 apply: base
-	@$(S)/apply.sh
+	@$(SCRIPTS)/apply.sh
 #: build		the kernel (FLAVOR) and test_progs, under O= in the cache
 build: apply
-	@$(S)/build.sh
+	@$(SCRIPTS)/build.sh
 #: vm		boot the built kernel and run the tests T, or CMD='...' (fails as CMD does)
 vm:
-	@$(S)/vm.sh
+	@$(SCRIPTS)/vm.sh
 #: shell		boot the built kernel with a root shell on this terminal (Ctrl-A X stops QEMU)
 shell:
-	@VM_SHELL=1 $(S)/vm.sh
+	@VM_SHELL=1 $(SCRIPTS)/vm.sh
 #: report		judge the last guest run: results, splats, kmemleak
 report:
-	@$(S)/report.sh
+	@$(SCRIPTS)/report.sh
 
 # The main test: build, boot, run, judge. The closing line is "N passed, N failed, N skipped".
 #: test		build, boot, run the tests T, judge (what .ci/run runs)
 test: build
-	@CMD= $(S)/vm.sh; rc=$$?; $(S)/report.sh && exit $$rc
+	@CMD= $(SCRIPTS)/vm.sh; rc=$$?; $(SCRIPTS)/report.sh && exit $$rc
 
 # The faster non-debug kernel for the edit loop (CI judges the debug one).
 #: fast		build with FLAVOR=fast (no KASAN, lockdep, kmemleak)
@@ -70,51 +70,51 @@ fast-test:
 
 #: check		the series applies; checkpatch --strict; uapi header copies; kernel-doc
 check: base
-	@$(S)/check.sh
+	@$(SCRIPTS)/check.sh
 #: export		git format-patch of the work tree's series into patches/
 export: base
-	@$(S)/export.sh
+	@$(SCRIPTS)/export.sh
 
 # Not part of .ci/run: the series' tests on the unpatched kernel (they must all FAIL there),
 # every patch building on its own, and the !BPF_JIT !INET stubs building.
 #: test-base	the series' tests on the unpatched kernel: every one must FAIL
 test-base: build
-	@$(S)/test-base.sh
+	@$(SCRIPTS)/test-base.sh
 #: per-patch	every patch applied and built on its own
 per-patch: base
-	@$(S)/per-patch.sh
+	@$(SCRIPTS)/per-patch.sh
 #: stubs		the series builds with BPF_JIT=n and INET=n
 stubs: apply
-	@$(S)/stubs.sh
+	@$(SCRIPTS)/stubs.sh
 
 # Not part of .ci/run: one boot, the tests T run REPEAT (10) more times in a row, then each
 # subtest of the series' tests alone; every run must pass, no splat, kmemleak clean.
 #: repeat		one boot: T REPEAT more times, then each subtest alone; all must pass
 repeat: build
-	@$(S)/repeat.sh
+	@$(SCRIPTS)/repeat.sh
 
 # Not part of .ci/run: every mutations/*.patch (a deliberate break of the series' kernel code)
 # must make the series' tests fail; prints the table break -> what caught it, or SURVIVED.
 #: mutate		each mutations/*.patch must make the tests fail (table; not in CI)
 mutate: build
-	@$(S)/mutate.sh
+	@$(SCRIPTS)/mutate.sh
 
 # Not part of .ci/run: the whole test_progs of the base on the base kernel and of the series on
 # the series' kernel, same config (fast unless FLAVOR is given), compared test by test.
 #: regress	whole test_progs, base vs base + series (FLAVOR=fast): nothing may regress
 regress:
 	@$(MAKE) --no-print-directory build FLAVOR=$(or $(FLAVOR),fast)
-	@FLAVOR=$(or $(FLAVOR),fast) $(S)/regress.sh
+	@FLAVOR=$(or $(FLAVOR),fast) $(SCRIPTS)/regress.sh
 
 # Not part of .ci/run: CC switching under connection churn, link update vs the 6.1 way, and
 # the latency of the link calls (bench/cc_switch.c), on the fast kernel unless FLAVOR is given.
 #: bench		struct_ops link benchmarks in the guest (FLAVOR=fast; BENCH_ARGS=...)
 bench:
 	@$(MAKE) --no-print-directory build FLAVOR=$(or $(FLAVOR),fast)
-	@FLAVOR=$(or $(FLAVOR),fast) $(S)/bench.sh
+	@FLAVOR=$(or $(FLAVOR),fast) $(SCRIPTS)/bench.sh
 
 # Not part of .ci/run: the fixes for upstream (upstream/6.12/) on Debian's linux-source-6.12:
 # each of their selftests must fail on stock 6.12, and all must pass with the fixes.
 #: upstream-demo	the upstream fixes on Debian's linux-source-6.12: fail stock, pass fixed
 upstream-demo: deps
-	@$(S)/upstream-demo.sh
+	@$(SCRIPTS)/upstream-demo.sh

@@ -16,9 +16,9 @@ if [ -n "${KERNEL_TREE:-}" ]; then
 	exit 0
 fi
 record=$WT/.git/applied-series
-inflight=$WT/.git/applying-series
+inflight=$WT/.git/apply-in-progress
 if [ -f "$WT/.git/mutation" ]; then
-	warn "make mutate was stopped with break $(cat "$WT/.git/mutation") applied; restoring the work tree"
+	warn "make mutate was stopped with mutation $(cat "$WT/.git/mutation") applied; restoring the work tree"
 	git -C "$WT" checkout -q -- .
 	rm -f "$WT/.git/mutation"
 fi
@@ -90,7 +90,7 @@ head -n "$keep" "$record" 2>/dev/null >"$record.new" || true
 for ((i = keep; i < ${#patches[@]}; i++)); do
 	p=${patches[$i]}
 	[ -z "$stop" ] || stopped
-	git -C "$WT" am -q --keep-cr "$p" >"$LOGS/apply.log" 2>&1 &
+	am_patch "$WT" "$p" "$LOGS/apply.log" &
 	am=$! amrc=0
 	wait "$am" || amrc=$?
 	if [ -n "$stop" ]; then

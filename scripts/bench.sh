@@ -9,10 +9,10 @@
 stage_begin "bench/$FLAVOR"
 load_build
 [ -x "$SELFTESTS/test_progs" ] || die "no build at $BUILD; run 'make build FLAVOR=$FLAVOR'"
-B=$OUT/bench
-mkdir -p "$B"
+bench_out=$OUT/bench
+mkdir -p "$bench_out"
 run_logged "$LOGS/bench-build.log" gcc -O2 -Wall -Werror -I"$SELFTESTS" -I"$SELFTESTS/tools/include" \
-	-I"$WT/tools/include/uapi" -I"$WT/tools/include" -o "$B/cc_switch" "$ROOT/bench/cc_switch.c" \
+	-I"$WT/tools/include/uapi" -I"$WT/tools/include" -o "$bench_out/cc_switch" "$ROOT/bench/cc_switch.c" \
 	"$SELFTESTS/tools/build/libbpf/libbpf.a" -lelf -lz -lpthread
 # Latencies need a clock finer than a jiffy. The guest has no HPET or PM timer: under TCG
 # its TSC calibration against the PIT fails now and then, and the clocksource watchdog,
@@ -21,14 +21,14 @@ run_logged "$LOGS/bench-build.log" gcc -O2 -Wall -Werror -I"$SELFTESTS" -I"$SELF
 # frequency is given (tsc_early_khz) and the watchdog told to trust it (tsc=reliable).
 khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
 rc=0
-OUT=$B CMD="cat /sys/devices/system/clocksource/clocksource0/current_clocksource >&2; $B/cc_switch ${BENCH_ARGS:-}" \
+OUT=$bench_out CMD="cat /sys/devices/system/clocksource/clocksource0/current_clocksource >&2; $bench_out/cc_switch ${BENCH_ARGS:-}" \
 	BOOT_ARGS="${BOOT_ARGS:-} tsc=reliable${khz:+ tsc_early_khz=$khz}" STAGE=bench "$ROOT/scripts/vm.sh" || rc=$?
-clock=$(head -n 1 "$B/vm/cmd.log" 2>/dev/null || true)
+clock=$(head -n 1 "$bench_out/vm/cmd.log" 2>/dev/null || true)
 [ "$clock" = tsc ] || warn "the guest's clocksource is ${clock:-unknown}, not tsc: latencies come in jiffies"
-[ "$rc" -eq 0 ] || die "the bench failed in the guest (exit $rc); see $B/vm/cmd.log"
+[ "$rc" -eq 0 ] || die "the bench failed in the guest (exit $rc); see $bench_out/vm/cmd.log"
 {
-	echo "make bench, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; guest: $(cat "$B/vm/accel"), ${VM_CPUS:-2} vCPUs, clocksource ${clock:-unknown}, kernel $(cat "$BUILD/include/config/kernel.release") ($FLAVOR flavor: $([ "$FLAVOR" = debug ] && echo 'KASAN, lockdep, kmemleak' || echo 'no debug options'))"
-	sed 1d "$B/vm/cmd.log" | grep -v '^round \|^  6.1 way: '
-} | tee "$B/table.txt"
-say "table: $B/table.txt"
+	echo "make bench, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; guest: $(cat "$bench_out/vm/accel"), ${VM_CPUS:-2} vCPUs, clocksource ${clock:-unknown}, kernel $(cat "$BUILD/include/config/kernel.release") ($FLAVOR flavor: $([ "$FLAVOR" = debug ] && echo 'KASAN, lockdep, kmemleak' || echo 'no debug options'))"
+	sed 1d "$bench_out/vm/cmd.log" | grep -v '^round \|^  6.1 way: '
+} | tee "$bench_out/table.txt"
+say "table: $bench_out/table.txt"
 stage_end

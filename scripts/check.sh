@@ -12,18 +12,12 @@ mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
 cover=$ROOT/patches/0000-cover-letter.txt
 
 # 1. The series applies, in a scratch work tree of its own.
-CWT=$CHECK_WT
-if [ ! -d "$CWT/.git" ] && [ ! -f "$CWT/.git" ]; then
-	rm -rf "$CWT"
-	git -C "$WT" worktree prune
-	git -C "$WT" worktree add -q --detach "$CWT" base
-fi
-git -C "$CWT" am --abort >/dev/null 2>&1 || true
-git -C "$CWT" checkout -q -f --detach base
+check_wt=$CHECK_WT
+scratch_worktree "$check_wt"
 for p in "${patches[@]}"; do
-	if ! git -C "$CWT" am -q --keep-cr "$p" >"$LOGS/check-apply.log" 2>&1; then
+	if ! am_patch "$check_wt" "$p" "$LOGS/check-apply.log"; then
 		cat "$LOGS/check-apply.log" >&2
-		git -C "$CWT" am --abort >/dev/null 2>&1 || true
+		git -C "$check_wt" am --abort >/dev/null 2>&1 || true
 		die "patch does not apply: patches/${p##*/}"
 	fi
 done
@@ -40,7 +34,7 @@ if [ "${#patches[@]}" -gt 0 ]; then
 		# Debian's python3 (spdxcheck.py needs its ply and git modules). UNKNOWN_COMMIT_ID
 		# is off: the series names upstream commits (Fixes: aef56f2e918b) that a 6.1
 		# tree does not contain, so checkpatch cannot look them up.
-		out=$(cd "$CWT" && { PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --show-types \
+		out=$(cd "$check_wt" && { PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --show-types \
 			--ignore UNKNOWN_COMMIT_ID --no-summary-file "$p" 2>&1 || true; })
 		pe=$(grep -c '^ERROR:' <<<"$out" || true)
 		pw=$(grep -c '^WARNING:' <<<"$out" || true)
@@ -63,8 +57,8 @@ fi
 # 3. tools/include/uapi/linux/bpf.h is a copy of include/uapi/linux/bpf.h: the series adds
 # no difference between the two (6.1.y stable already carries a few of its own).
 uapi_diff() {	# REV
-	diff <(git -C "$CWT" show "$1:include/uapi/linux/bpf.h") \
-		<(git -C "$CWT" show "$1:tools/include/uapi/linux/bpf.h") | grep '^[<>]' || true
+	diff <(git -C "$check_wt" show "$1:include/uapi/linux/bpf.h") \
+		<(git -C "$check_wt" show "$1:tools/include/uapi/linux/bpf.h") | grep '^[<>]' || true
 }
 new_diff=$(comm -13 <(uapi_diff base | sort) <(uapi_diff HEAD | sort))
 if [ -z "$new_diff" ]; then
@@ -75,15 +69,15 @@ else
 fi
 
 # 4. kernel-doc on every header the series touches: no warning the base does not have.
-kb=$(mktemp --suffix=.h)
-trap 'rm -f "$kb"' EXIT
-for h in $(git -C "$CWT" diff --name-only base HEAD -- '*.h'); do
-	[ -f "$CWT/$h" ] || continue
-	after=$(cd "$CWT" && ./scripts/kernel-doc -none "$h" 2>&1 | sed -E 's/:[0-9]+:/:/' | sort -u)
+base_header=$(mktemp --suffix=.h)
+trap 'rm -f "$base_header"' EXIT
+for h in $(git -C "$check_wt" diff --name-only base HEAD -- '*.h'); do
+	[ -f "$check_wt/$h" ] || continue
+	after=$(cd "$check_wt" && ./scripts/kernel-doc -none "$h" 2>&1 | sed -E 's/:[0-9]+:/:/' | sort -u)
 	before=
-	if git -C "$CWT" show "base:$h" >"$kb" 2>/dev/null; then	# a header the series adds has none
-		before=$(cd "$CWT" && ./scripts/kernel-doc -none "$kb" 2>&1 |
-			sed -E "s|$kb|$h|; s/:[0-9]+:/:/" | sort -u)
+	if git -C "$check_wt" show "base:$h" >"$base_header" 2>/dev/null; then	# a header the series adds has none
+		before=$(cd "$check_wt" && ./scripts/kernel-doc -none "$base_header" 2>&1 |
+			sed -E "s|$base_header|$h|; s/:[0-9]+:/:/" | sort -u)
 	fi
 	new=$(comm -23 <(echo "$after") <(echo "$before") | grep . || true)
 	if [ -n "$new" ]; then

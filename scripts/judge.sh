@@ -40,6 +40,12 @@ tp_results() {
 		awk '!seen[$0]++' || true
 }
 
+# tp_outcomes LOG: "NAME RESULT" per test and subtest ("test" or "test/subtest", "OK",
+# "FAIL" or "SKIP"), each once, in test_progs' order: what every stage reads of the results.
+tp_outcomes() {
+	tp_results "$1" | sed -E 's/^#[0-9]+(\/[0-9]+)? +([^ ]+):(OK|FAIL|SKIP)$/\2 \3/'
+}
+
 # tp_counts LOG: "passed failed skipped", counting subtests; a test without subtests
 # counts as one.
 tp_counts() {

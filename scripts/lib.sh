@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034 # the settings are used by the scripts that source this
 # Common settings and helpers for the harness stages. Sourced, never run.
-set -euo pipefail
+set -Eeuo pipefail	# -E: the ERR trap below fires inside functions too
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bpf-struct-ops-link-6.1}
@@ -64,7 +64,9 @@ elapsed() { local s=$(( $(date +%s) - ${1:-$T0} )); printf '%dm%02ds' $((s / 60)
 say() { printf '[%s %s] %s\n' "$STAGE" "$(elapsed)" "$*"; }
 warn() { printf '[%s %s] WARNING: %s\n' "$STAGE" "$(elapsed)" "$*" >&2; }
 die() { printf '[%s %s] ERROR: %s\n' "$STAGE" "$(elapsed)" "$*" >&2; exit 1; }
-trap 'printf "[%s] ERROR: %s:%s: \"%s\" failed\n" "$STAGE" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" >&2' ERR
+# What failed and where, when a command stops a stage (set -e), in a function too (set -E);
+# not for a command in $(...) or <(...), whose failure its caller handles.
+trap '[ "$BASH_SUBSHELL" -ne 0 ] || printf "[%s] ERROR: %s:%s: \"%s\" failed\n" "$STAGE" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" >&2' ERR
 stage_begin() { STAGE=$1; T0=$(date +%s); say "start"; }
 stage_end() { say "done in $(elapsed)"; }
 
@@ -174,17 +176,17 @@ vmlinux_h_types() {
 # build_test_progs TREE KBUILD: test_progs (and bpf_testmod.ko) of the kernel tree TREE,
 # against the kernel built in KBUILD, into KBUILD/kselftest/bpf.
 build_test_progs() {
-	local tree=$1 kb=$2
-	local vh=$kb/kselftest/bpf/tools/include/vmlinux.h bpftool=$kb/kselftest/bpf/tools/sbin/bpftool
-	mkdir -p "$kb/kselftest/bpf"
+	local tree=$1 build_dir=$2
+	local vh=$build_dir/kselftest/bpf/tools/include/vmlinux.h bpftool=$build_dir/kselftest/bpf/tools/sbin/bpftool
+	mkdir -p "$build_dir/kselftest/bpf"
 	# Every BPF object depends on vmlinux.h, and every skeleton on bpftool; the selftests
 	# regenerate the one, and rebuild the other (its own skeletons use vmlinux), whenever
 	# vmlinux is newer. After a kernel rebuild that changed no type the header would come
 	# out the same: tell make both are up to date (-o), unless bpftool's or libbpf's
 	# sources changed, instead of rebuilding every BPF object and every test.
 	local old=()
-	if [ -f "$vh" ] && [ -x "$bpftool" ] && [ "$kb/vmlinux" -nt "$vh" ]; then
-		if "$bpftool" btf dump file "$kb/vmlinux" format c >"$vh.new" &&
+	if [ -f "$vh" ] && [ -x "$bpftool" ] && [ "$build_dir/vmlinux" -nt "$vh" ]; then
+		if "$bpftool" btf dump file "$build_dir/vmlinux" format c >"$vh.new" &&
 			[ "$(vmlinux_h_types "$vh")" = "$(vmlinux_h_types "$vh.new")" ] &&
 			[ -z "$(find "$tree/tools/bpf/bpftool" "$tree/tools/lib/bpf" -type f -newer "$bpftool" -print -quit)" ]; then
 			old=(-o "$vh" -o "$bpftool")
@@ -200,11 +202,11 @@ build_test_progs() {
 	[ -z "${KERNEL_TREE:-}" ] || before=$(find "$st" \( -type f -o -type l \) | sort)
 	# 6.1's selftests Makefile links urandom_read against "liburandom_read.so" relative
 	# to the source directory, not to OUTPUT: point that name at this build's library.
-	ln -sfn "$kb/kselftest/bpf/liburandom_read.so" "$st/liburandom_read.so"
+	ln -sfn "$build_dir/kselftest/bpf/liburandom_read.so" "$st/liburandom_read.so"
 	# (called after || or in an if, where set -e is off: the status is passed on by hand)
 	local rc=0
-	make -C "$st" -j"$JOBS" O="$kb" KDIR="$kb" \
-		OUTPUT="$kb/kselftest/bpf" VMLINUX_BTF="$kb/vmlinux" "${old[@]}" test_progs || rc=$?
+	make -C "$st" -j"$JOBS" O="$build_dir" KDIR="$build_dir" \
+		OUTPUT="$build_dir/kselftest/bpf" VMLINUX_BTF="$build_dir/vmlinux" "${old[@]}" test_progs || rc=$?
 	if [ -n "${KERNEL_TREE:-}" ]; then
 		comm -13 <(printf '%s\n' "$before") <(find "$st" \( -type f -o -type l \) | sort) |
 			xargs -r -d '\n' rm -f --
@@ -227,6 +229,21 @@ series_only() {
 	[ -z "${KERNEL_TREE:-}" ] || die "make $1 works on the series in the cache, not on KERNEL_TREE"
 }
 
+# scratch_worktree DIR: a work tree of WT's repository at DIR (created when missing), clean
+# and detached at "base". make check, make per-patch and make test-base have one each.
+scratch_worktree() {
+	if [ ! -e "$1/.git" ]; then
+		rm -rf "$1"
+		git -C "$WT" worktree prune
+		git -C "$WT" worktree add -q --detach "$1" base
+	fi
+	git -C "$1" am --abort >/dev/null 2>&1 || true
+	git -C "$1" checkout -q -f --detach base
+}
+
+# am_patch TREE PATCH LOG: git am of one patch of the series, as every stage applies them
+am_patch() { git -C "$1" am -q --keep-cr "$2" >"$3" 2>&1; }
+
 # build_unpatched LOG [TARGET...]: the base kernel ($KIMG_TARGET and TARGETs) with the config
 # of $BUILD, in UNPATCHED=$BUILD-unpatched, from the work tree $BASE_WT at "base" (make
 # test-base, make regress). Not rebuilt while the base, the config and the targets stay.
@@ -240,11 +257,7 @@ build_unpatched() {
 		say "unpatched kernel up to date: $UNPATCHED"
 		return
 	fi
-	if [ ! -e "$BASE_WT/.git" ]; then
-		git -C "$WT" worktree prune
-		git -C "$WT" worktree add -q --detach "$BASE_WT" base
-	fi
-	git -C "$BASE_WT" checkout -q -f --detach base
+	scratch_worktree "$BASE_WT"
 	mkdir -p "$UNPATCHED"
 	cmp -s "$BUILD/.config" "$UNPATCHED/.config" || cp "$BUILD/.config" "$UNPATCHED/.config"
 	rm -f "$UNPATCHED/.stamp"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# "make mutate": would the tests notice a broken kernel? Every mutations/*.patch is a small
-# deliberate break of the series' kernel code (its first line says which). For each: apply
+# "make mutate": would the tests notice a broken kernel? Every mutations/*.patch is a mutation,
+# a small deliberate break of the series' kernel code (its first line says which). For each: apply
 # it to the work tree (uncommitted), rebuild the kernel, run the series' tests (T) judged as
-# make test, and restore the tree. Prints one line per break: the subtests that failed (or
+# make test, and restore the tree. Prints one line per mutation: the subtests that failed (or
 # the splat, or the guest's death), or SURVIVED. A survivor is a missing test. MUT=glob
-# picks breaks. Not part of .ci/run: ~5 min per break. The kernel is rebuilt clean at the end.
+# picks mutations. Not part of .ci/run: ~4 min per mutation. The kernel is rebuilt clean at the end.
 . "$(dirname "$0")/lib.sh"
 series_only mutate
 stage_begin mutate
@@ -13,13 +13,13 @@ export T=${T:-$SERIES_TESTS}
 export VM_TIMEOUT=${VM_TIMEOUT:-900}
 [ -x "$SELFTESTS/test_progs" ] || die "build first (make build)"
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
-mapfile -t breaks < <(find "$ROOT/mutations" -maxdepth 1 -name "${MUT:-*}.patch" | sort)
-[ "${#breaks[@]}" -gt 0 ] || die "no mutations/${MUT:-*}.patch"
-MOUT=$ROOT/out/mutate
-rm -rf "$MOUT"; mkdir -p "$MOUT"
+mapfile -t mutations < <(find "$ROOT/mutations" -maxdepth 1 -name "${MUT:-*}.patch" | sort)
+[ "${#mutations[@]}" -gt 0 ] || die "no mutations/${MUT:-*}.patch"
+mutate_out=$ROOT/out/mutate
+rm -rf "$mutate_out"; mkdir -p "$mutate_out"
 
 # Whatever happens, the tree goes back to the series, and the next build rebuilds the kernel.
-# A break is applied only while $WT/.git/mutation names it; if this script is killed before
+# A mutation is applied only while $WT/.git/mutation names it; if this script is killed before
 # it restores the tree, the next "make apply" finds the file and restores it.
 rm -f "$BUILD/.harness-stamp"
 restore() { { git -C "$WT" checkout -q -- . && rm -f "$WT/.git/mutation"; } 2>/dev/null || true; }
@@ -28,36 +28,36 @@ trap restore EXIT
 
 table=()
 survived=0
-for p in "${breaks[@]}"; do
+for p in "${mutations[@]}"; do
 	name=${p##*/}; name=${name%.patch}
-	desc=$(sed -n '1s/^Break: //p' "$p")
+	desc=$(sed -n '1s/^Mutation: //p' "$p")
 	STAGE="mutate $name"
 	say "$desc"
 	echo "$name" >"$WT/.git/mutation"
-	if ! git -C "$WT" apply "$p" 2>"$MOUT/$name.apply"; then
+	if ! git -C "$WT" apply "$p" 2>"$mutate_out/$name.apply"; then
 		table+=("$name | does not apply")
 		continue
 	fi
 	verdict=
-	if ! run_logged "$MOUT/$name.build.log" kernel; then
-		verdict="BUILD FAILED (not a valid break)"
+	if ! run_logged "$mutate_out/$name.build.log" kernel; then
+		verdict="BUILD FAILED (not a valid mutation)"
 	else
-		OUT=$MOUT/$name "$ROOT/scripts/vm.sh" >"$MOUT/$name.vm.log" 2>&1 || true
-		OUT=$MOUT/$name "$ROOT/scripts/report.sh" >"$MOUT/$name.report" 2>&1 || true
-		failed=$(tp_results "$MOUT/$name/vm/test_progs.log" |
-			sed -nE 's/^#[0-9]+\/[0-9]+ +([^ ]+):FAIL$/\1/p' | paste -sd, -)
-		splat=$(splats "$MOUT/$name/vm/dmesg-tests.txt" 2>/dev/null | head -n 1 |
+		OUT=$mutate_out/$name "$ROOT/scripts/vm.sh" >"$mutate_out/$name.vm.log" 2>&1 || true
+		OUT=$mutate_out/$name "$ROOT/scripts/report.sh" >"$mutate_out/$name.report" 2>&1 || true
+		failed=$(tp_outcomes "$mutate_out/$name/vm/test_progs.log" |
+			awk '$1 ~ /\// && $2 == "FAIL" { print $1 }' | paste -sd, -)
+		splat=$(splats "$mutate_out/$name/vm/dmesg-tests.txt" 2>/dev/null | head -n 1 |
 			sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70)
-		grep -q '^  FAIL: kmemleak' "$MOUT/$name.report" && splat+="${splat:+, }kmemleak report"
+		grep -q '^  FAIL: kmemleak' "$mutate_out/$name.report" && splat+="${splat:+, }kmemleak report"
 		# the first assertion that failed: the contract row that caught it
-		first=$(grep -m1 -E '^[A-Za-z_0-9]+:FAIL:' "$MOUT/$name/vm/test_progs.log" 2>/dev/null |
+		first=$(grep -m1 -E '^[A-Za-z_0-9]+:FAIL:' "$mutate_out/$name/vm/test_progs.log" 2>/dev/null |
 			sed -E 's/^[A-Za-z_0-9]+:FAIL:(.*) unexpected .*/\1/' | cut -c1-60 || true)
 		if [ -n "$failed" ]; then
 			verdict="caught: $failed${first:+ (first: $first)}"
-		elif grep -q 'timed out' "$MOUT/$name.vm.log"; then
+		elif grep -q 'timed out' "$mutate_out/$name.vm.log"; then
 			verdict="caught: guest timed out"
-		elif grep -qE '^  FAIL' "$MOUT/$name.report"; then
-			verdict="caught: $(grep -m1 -E '^  FAIL' "$MOUT/$name.report" | sed 's/^ *FAIL: *//' | cut -c1-80)"
+		elif grep -qE '^  FAIL' "$mutate_out/$name.report"; then
+			verdict="caught: $(grep -m1 -E '^  FAIL' "$mutate_out/$name.report" | sed 's/^ *FAIL: *//' | cut -c1-80)"
 		else
 			verdict="SURVIVED"
 			survived=$((survived + 1))
@@ -72,9 +72,9 @@ STAGE=mutate
 say "restoring the kernel of the series"
 run_logged "$LOGS/kernel.log" kernel
 {
-	echo "---- break | result (T=$T) ----"
+	echo "---- mutation | result (T=$T) ----"
 	printf '%s\n' "${table[@]}"
-} | tee "$MOUT/summary"
-[ "$survived" -eq 0 ] || die "$survived break(s) SURVIVED: the tests miss them"
-say "all ${#breaks[@]} breaks caught"
+} | tee "$mutate_out/summary"
+[ "$survived" -eq 0 ] || die "$survived mutation(s) SURVIVED: the tests miss them"
+say "all ${#mutations[@]} mutations caught"
 stage_end

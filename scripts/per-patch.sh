@@ -8,17 +8,12 @@ series_only per-patch
 FLAVOR=fast
 stage_begin per-patch
 load_build
-PWT=$PERPATCH_WT
-PB=$CACHE_BUILD/$BASE_ID-perpatch
+perpatch_wt=$PERPATCH_WT
+perpatch_build=$CACHE_BUILD/$BASE_ID-perpatch
 mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
 [ "${#patches[@]}" -gt 0 ] || die "no patches"
-if [ ! -e "$PWT/.git" ]; then
-	git -C "$WT" worktree prune
-	git -C "$WT" worktree add -q --detach "$PWT" base
-fi
-git -C "$PWT" am --abort >/dev/null 2>&1 || true
-git -C "$PWT" checkout -q -f --detach base
-mkdir -p "$PB/libbpf-check" "$LOGS/per-patch"
+scratch_worktree "$perpatch_wt"
+mkdir -p "$perpatch_build/libbpf-check" "$LOGS/per-patch"
 setup_llvm_shim
 results=()
 failed=0
@@ -26,20 +21,20 @@ for p in "${patches[@]}"; do
 	name=${p##*/}
 	log=$LOGS/per-patch/${name%.patch}.log
 	STAGE="per-patch ${name:0:4}"
-	git -C "$PWT" am -q "$p" >"$log" 2>&1 || die "patch does not apply: $name"
+	am_patch "$perpatch_wt" "$p" "$log" || die "patch does not apply: $name"
 	t=$(date +%s)
 	ok=1
 	say "building ${name%.patch} (log: $log)"
-	mapfile -t frags < <(config_fragments "$PWT")
-	if ! { merge_kconfig "$PWT" "$PB" "$KCONFIG_BASE" "${frags[@]}" &&
-		make -C "$PWT" O="$PB" -j"$JOBS" "${KMAKE_FLAGS[@]}" vmlinux modules; } >>"$log" 2>&1; then
+	mapfile -t frags < <(config_fragments "$perpatch_wt")
+	if ! { merge_kconfig "$perpatch_wt" "$perpatch_build" "$KCONFIG_BASE" "${frags[@]}" &&
+		make -C "$perpatch_wt" O="$perpatch_build" -j"$JOBS" "${KMAKE_FLAGS[@]}" vmlinux modules; } >>"$log" 2>&1; then
 		ok=0
 	fi
 	what="vmlinux+modules"
-	if [ "$ok" = 1 ] && git -C "$PWT" diff --name-only HEAD~1 HEAD | grep -q '^tools/'; then
+	if [ "$ok" = 1 ] && git -C "$perpatch_wt" diff --name-only HEAD~1 HEAD | grep -q '^tools/'; then
 		what+=", libbpf check, test_progs"
-		if ! { make -C "$PWT/tools/lib/bpf" OUTPUT="$PB/libbpf-check/" -j"$JOBS" check &&
-			build_test_progs "$PWT" "$PB"; } >>"$log" 2>&1; then
+		if ! { make -C "$perpatch_wt/tools/lib/bpf" OUTPUT="$perpatch_build/libbpf-check/" -j"$JOBS" check &&
+			build_test_progs "$perpatch_wt" "$perpatch_build"; } >>"$log" 2>&1; then
 			ok=0
 		fi
 	fi

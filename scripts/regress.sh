@@ -11,8 +11,8 @@ load_build
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build FLAVOR=$FLAVOR'"
 export VM_TIMEOUT=${VM_TIMEOUT:-7200}
 TP=${TP_REGRESS:-./test_progs}		# the command line of both runs
-R=$ROOT/out/regress
-mkdir -p "$R"
+regress_out=$ROOT/out/regress
+mkdir -p "$regress_out"
 
 # The base side: kernel and modules (bpf_testmod) and the base's own test_progs.
 build_unpatched "$LOGS/regress-base-kernel.log" modules
@@ -27,24 +27,23 @@ for side in base series; do
 	fi
 	t=$(date +%s)
 	# test_progs exits 1 when any test fails, on both sides: that is what is compared
-	OUT=$R/$side KIMG=$kimg VM_SELFTESTS=$st CMD="$TP" STAGE="regress $side" \
-		"$ROOT/scripts/vm.sh" >"$R/$side.vm.log" 2>&1 || true
-	log=$R/$side/vm/cmd.log
-	[ -s "$log" ] || { tail -n 20 "$R/$side.vm.log" >&2; die "the $side run left no test_progs output"; }
-	tp_results "$log" | sed -nE 's/^#[0-9]+(\/[0-9]+)? +([^ ]+):(OK|FAIL|SKIP)$/\2 \3/p' |
-		sort -k1,1 >"$R/$side.results"
-	nsplat=$({ sed -n "/$(cat "$R/$side/vm/marker")/,\$p" "$R/$side/vm/dmesg.txt" 2>/dev/null || true; } |
+	OUT=$regress_out/$side KIMG=$kimg VM_SELFTESTS=$st CMD="$TP" STAGE="regress $side" \
+		"$ROOT/scripts/vm.sh" >"$regress_out/$side.vm.log" 2>&1 || true
+	log=$regress_out/$side/vm/cmd.log
+	[ -s "$log" ] || { tail -n 20 "$regress_out/$side.vm.log" >&2; die "the $side run left no test_progs output"; }
+	tp_outcomes "$log" | sort -k1,1 >"$regress_out/$side.results"
+	nsplat=$({ sed -n "/$(cat "$regress_out/$side/vm/marker")/,\$p" "$regress_out/$side/vm/dmesg.txt" 2>/dev/null || true; } |
 		splats -c) || nsplat="?"
-	say "$side: $(wc -l <"$R/$side.results") results ($(grep -c ' OK$' "$R/$side.results" || true) OK), $nsplat splat line(s), $(elapsed "$t")"
+	say "$side: $(wc -l <"$regress_out/$side.results") results ($(grep -c ' OK$' "$regress_out/$side.results" || true) OK), $nsplat splat line(s), $(elapsed "$t")"
 done
 
 # One line per test or subtest: name, result on the base, result with the series.
-join -a 1 -a 2 -e none -o 0,1.2,2.2 "$R/base.results" "$R/series.results" >"$R/diff"
+join -a 1 -a 2 -e none -o 0,1.2,2.2 "$regress_out/base.results" "$regress_out/series.results" >"$regress_out/diff"
 echo "---- base -> series, test by test (counts; tests and subtests) ----"
-awk '{ n[$2 " -> " $3]++ } END { for (k in n) printf "  %-16s %d\n", k, n[k] }' "$R/diff" | sort
+awk '{ n[$2 " -> " $3]++ } END { for (k in n) printf "  %-16s %d\n", k, n[k] }' "$regress_out/diff" | sort
 echo "---- changed ----"
-awk '$2 != $3 { printf "  %-60s %s -> %s\n", $1, $2, $3 }' "$R/diff"
-regressions=$(awk '$2 == "OK" && $3 != "OK"' "$R/diff" | wc -l)
+awk '$2 != $3 { printf "  %-60s %s -> %s\n", $1, $2, $3 }' "$regress_out/diff"
+regressions=$(awk '$2 == "OK" && $3 != "OK"' "$regress_out/diff" | wc -l)
 [ "$regressions" -eq 0 ] || die "$regressions test(s) or subtest(s) pass on the base and not with the series"
 say "no regression: nothing that passes on the base fails, skips or is missing with the series"
 stage_end

@@ -18,22 +18,22 @@ OUT=$ROOT/out/test-base KIMG=$UNPATCHED/$KIMG_PATH T=$T STAGE=test-base \
 	"$ROOT/scripts/vm.sh" || rc=$?
 raw=$ROOT/out/test-base/vm/test_progs.log
 [ -f "$raw" ] || die "the guest left no test_progs output (vm exit $rc)"
-# test_progs repeats the result lines of failed tests in its closing error summary
 log=$ROOT/out/test-base/vm/results.txt
-tp_results "$raw" >"$log"
+tp_outcomes "$raw" >"$log"	# "name result", each once
 
 echo "---- the series' tests on the unpatched base ----"
 bad=()
 IFS=, read -r -a tests <<<"$T"
 for t in "${tests[@]}"; do
-	n=$(grep -cE "^#[0-9]+/[0-9]+ +$t/[^ ]+:(OK|FAIL|SKIP)$" "$log" || true)
-	grep -E "^#[0-9]+(/[0-9]+)? +$t(/[^ ]+)?:(OK|FAIL|SKIP)$" "$log" | sed 's/^#[0-9/]* */  /'
+	# the test's own line and its subtests' lines
+	awk -v t="$t" '$1 == t || index($1, t "/") == 1 { print "  " $1 ":" $2 }' "$log"
+	n=$(awk -v t="$t" 'index($1, t "/") == 1' "$log" | wc -l)
 	[ "$n" -gt 0 ] || bad+=("$t: no subtests ran")
 	while read -r line; do
 		bad+=("$line")
-	done < <(grep -E "^#[0-9]+/[0-9]+ +$t/[^ ]+:(OK|SKIP)$" "$log" | sed 's/^#[0-9/]* *//')
+	done < <(awk -v t="$t" 'index($1, t "/") == 1 && $2 != "FAIL" { print $1 ":" $2 }' "$log")
 done
-nfail=$(grep -cE '^#[0-9]+/[0-9]+ +[^ ]+:FAIL$' "$log" || true)
+nfail=$(awk '$1 ~ /\// && $2 == "FAIL"' "$log" | wc -l)
 if [ "${#bad[@]}" -gt 0 ]; then
 	printf '  NOT FAILING on the base: %s\n' "${bad[@]}"
 	die "${#bad[@]} subtest(s) of the series do not fail on the unpatched kernel"

@@ -14,7 +14,7 @@ jiffies() {	# sets JIFFIES from the first "jiffies:" line of /proc/timer_list
 }
 t_init=$EPOCHREALTIME
 mount -a -T "${0%/*}/fstab"
-R=/mnt/results
+RESULTS=/mnt/results
 t_mount=$EPOCHREALTIME
 ip link set lo up
 t_ip=$EPOCHREALTIME
@@ -29,7 +29,7 @@ off() {	# the kernel has no ACPI to power off with: reboot, and QEMU (-no-reboot
 	exit 1	# PID 1 exits: panic, and QEMU stops all the same
 }
 # shellcheck source=/dev/null # written by the host for each run
-. $R/params || { echo "HARNESS: no params"; off; }
+. $RESULTS/params || { echo "HARNESS: no params"; off; }
 
 up
 echo "HARNESS: booted in ${UP}s"
@@ -41,13 +41,13 @@ if [ -r /proc/lockdep_stats ]; then
 		[ "$key" = debug_locks: ] && debug_locks=$val
 	done </proc/lockdep_stats
 fi
-echo "tainted=$tainted debug_locks=${debug_locks:-none}" >$R/preflight
+echo "tainted=$tainted debug_locks=${debug_locks:-none}" >$RESULTS/preflight
 if [ "$tainted" != 0 ] || { [ "$FLAVOR" = debug ] && [ "$debug_locks" != 1 ]; }; then
 	echo "HARNESS: preflight failed: tainted=$tainted debug_locks=${debug_locks:-none}"
-	dmesg >$R/dmesg.txt
+	dmesg >$RESULTS/dmesg.txt
 	off
 fi
-echo ok >>$R/preflight
+echo ok >>$RESULTS/preflight
 
 # kmemleak: its own scan thread stays off (a scan is one long stay in the kernel that holds
 # up RCU Tasks grace periods, and so the freeing of struct_ops maps). No scan before the
@@ -58,7 +58,7 @@ KML=/sys/kernel/debug/kmemleak
 [ -w $KML ] && echo scan=off >$KML
 echo "$MARKER" >/dev/kmsg
 jiffies
-echo "$JIFFIES" >$R/marker.jiffies
+echo "$JIFFIES" >$RESULTS/marker.jiffies
 up
 echo "HARNESS: tests start at ${UP}s"
 cd "$SELFTESTS" || { echo "HARNESS: no $SELFTESTS"; off; }
@@ -66,30 +66,30 @@ if [ -n "$VM_SHELL" ]; then
 	# make shell: the console is a terminal; the shell gets it as its controlling tty
 	echo "HARNESS: root shell in $SELFTESTS; exit or Ctrl-D powers the guest off"
 	setsid -w -c bash -i <>/dev/ttyS0 >&0 2>&1
-	dmesg >$R/dmesg.txt
+	dmesg >$RESULTS/dmesg.txt
 	off
 fi
 # CMD: make test's test_progs line (T quoted by the host), or make vm's command line.
 # Line-buffered, so that the host sees each line as it comes.
-stdbuf -oL -eL bash -c "$CMD" >"$R/$LOG" 2>&1
+stdbuf -oL -eL bash -c "$CMD" >"$RESULTS/$LOG" 2>&1
 rc=$?
-echo "$rc" >"$R/${LOG%.log}.rc"
+echo "$rc" >"$RESULTS/${LOG%.log}.rc"
 up
 echo "HARNESS: command done at ${UP}s, exit $rc"
 # GUEST_SCRIPT (make vm only, for experiments): a command line run here after the tests,
 # in the selftests directory; its output goes to guest-script.log. Its splats count.
 if [ -n "${GUEST_SCRIPT:-}" ]; then
-	bash -c "$GUEST_SCRIPT" >$R/guest-script.log 2>&1
+	bash -c "$GUEST_SCRIPT" >$RESULTS/guest-script.log 2>&1
 	echo "HARNESS: GUEST_SCRIPT exit $?"
 fi
 if [ -w $KML ]; then
 	sleep 6		# what the tests leaked at their very end is old enough now
 	echo scan >$KML
-	cat $KML >$R/kmemleak.txt
+	cat $KML >$RESULTS/kmemleak.txt
 else
-	echo "kmemleak not available" >$R/kmemleak.na
+	echo "kmemleak not available" >$RESULTS/kmemleak.na
 fi
-dmesg >$R/dmesg.txt
-echo "done" >$R/finished
+dmesg >$RESULTS/dmesg.txt
+echo "done" >$RESULTS/finished
 echo "HARNESS: finished"
 off

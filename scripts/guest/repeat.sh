@@ -7,7 +7,7 @@
 # followed by the failing lines of a run that failed.
 T=$1 REPEAT=$2 ALONE=$3
 # shellcheck source=scripts/judge.sh
-. "${0%/*}/../judge.sh"	# tp_results
+. "${0%/*}/../judge.sh"	# tp_outcomes
 log=/tmp/repeat.log
 
 one() {	# LABEL FILTER
@@ -24,7 +24,7 @@ for i in $(seq 1 "$REPEAT"); do
 done
 # The subtests, from the results of the last run with only ALONE in the filter
 ./test_progs -a "$ALONE" >$log 2>&1
-subtests=$(tp_results $log | sed -nE 's/^#[0-9]+\/[0-9]+ +([^ ]+):(OK|FAIL|SKIP)$/\1/p' | tac)
+subtests=$(tp_outcomes $log | awk '$1 ~ /\// { print $1 }' | tac)
 for st in $subtests; do
 	one "alone $st" "$st"
 done
