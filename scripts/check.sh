@@ -11,6 +11,32 @@ fail=()
 mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
 cover=$ROOT/patches/0000-cover-letter.txt
 
+# checkpatch_series NAME DIR CMD...: CMD PATCH in DIR for each patch of the series; a line per
+# patch with its findings; errors and warnings fail the check, and so does a CHECK type that
+# the cover letter neither names nor justifies.
+checkpatch_series() {
+	local name=$1 dir=$2 e=0 w=0 c=0 p out pe pw pc t
+	shift 2
+	for p in "${patches[@]}"; do
+		out=$(cd "$dir" && { "$@" "$p" 2>&1 || true; })
+		pe=$(grep -c '^ERROR:' <<<"$out" || true)
+		pw=$(grep -c '^WARNING:' <<<"$out" || true)
+		pc=$(grep -c '^CHECK:' <<<"$out" || true)
+		e=$((e + pe)) w=$((w + pw)) c=$((c + pc))
+		printf '  %-70s %d errors, %d warnings, %d checks\n' "${p##*/}" "$pe" "$pw" "$pc"
+		if [ $((pe + pw + pc)) -gt 0 ]; then
+			grep -A3 -E '^(ERROR|WARNING|CHECK):' <<<"$out" | sed 's/^/      /'
+		fi
+		while read -r t; do
+			grep -q "$t" "$cover" 2>/dev/null ||
+				fail+=("${p##*/}: $name: CHECK $t is neither fixed nor justified in the cover letter")
+		done < <(grep -oE '^CHECK:[A-Z_]+' <<<"$out" | cut -d: -f2 | sort -u)
+	done
+	say "$name: $e errors, $w warnings, $c checks"
+	[ "$e" -eq 0 ] || fail+=("$name: $e error(s)")
+	[ "$w" -eq 0 ] || fail+=("$name: $w warning(s)")
+}
+
 # 1. The series applies, in a scratch work tree of its own.
 check_wt=$CHECK_WT
 scratch_worktree "$check_wt"
@@ -29,29 +55,11 @@ if [ "${#patches[@]}" -gt 0 ]; then
 	if [ -f "$cover" ] && grep -qE '\*\*\* (SUBJECT|BLURB) HERE \*\*\*' "$cover"; then
 		fail+=("the cover letter still holds the *** SUBJECT HERE *** / *** BLURB HERE *** template")
 	fi
-	e=0 w=0 c=0
-	for p in "${patches[@]}"; do
-		# Debian's python3 (spdxcheck.py needs its ply and git modules). UNKNOWN_COMMIT_ID
-		# is off: the series names upstream commits (Fixes: aef56f2e918b) that a 6.1
-		# tree does not contain, so checkpatch cannot look them up.
-		out=$(cd "$check_wt" && { PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --show-types \
-			--ignore UNKNOWN_COMMIT_ID --no-summary-file "$p" 2>&1 || true; })
-		pe=$(grep -c '^ERROR:' <<<"$out" || true)
-		pw=$(grep -c '^WARNING:' <<<"$out" || true)
-		pc=$(grep -c '^CHECK:' <<<"$out" || true)
-		e=$((e + pe)) w=$((w + pw)) c=$((c + pc))
-		printf '  %-70s %d errors, %d warnings, %d checks\n' "${p##*/}" "$pe" "$pw" "$pc"
-		if [ $((pe + pw + pc)) -gt 0 ]; then
-			grep -A3 -E '^(ERROR|WARNING|CHECK):' <<<"$out" | sed 's/^/      /'
-		fi
-		while read -r t; do
-			grep -q "$t" "$cover" 2>/dev/null ||
-				fail+=("${p##*/}: CHECK $t is neither fixed nor justified in the cover letter")
-		done < <(grep -oE '^CHECK:[A-Z_]+' <<<"$out" | cut -d: -f2 | sort -u)
-	done
-	say "checkpatch --strict: $e errors, $w warnings, $c checks"
-	[ "$e" -eq 0 ] || fail+=("checkpatch: $e error(s)")
-	[ "$w" -eq 0 ] || fail+=("checkpatch: $w warning(s)")
+	# Debian's python3 (spdxcheck.py needs its ply and git modules). UNKNOWN_COMMIT_ID is
+	# off: the series names upstream commits (Fixes: aef56f2e918b) that a 6.1 tree does
+	# not contain, so checkpatch cannot look them up.
+	checkpatch_series "checkpatch --strict" "$check_wt" env PATH="/usr/bin:$PATH" \
+		./scripts/checkpatch.pl --strict --show-types --ignore UNKNOWN_COMMIT_ID --no-summary-file
 fi
 
 # 3. tools/include/uapi/linux/bpf.h is a copy of include/uapi/linux/bpf.h: the series adds
@@ -108,22 +116,8 @@ if [ ! -f "$cp612/scripts/checkpatch.pl" ]; then
 	rm -rf "$cp612"
 	mv "$cp612.tmp" "$cp612"
 fi
-e=0 w=0
-for p in "${patches[@]}"; do
-	out=$(cd "$cp612" && { perl scripts/checkpatch.pl --no-tree --strict --show-types \
-		--ignore UNKNOWN_COMMIT_ID "$p" 2>&1 || true; })
-	pe=$(grep -c '^ERROR:' <<<"$out" || true)
-	pw=$(grep -c '^WARNING:' <<<"$out" || true)
-	e=$((e + pe)) w=$((w + pw))
-	[ $((pe + pw)) -eq 0 ] || grep -A3 -E '^(ERROR|WARNING):' <<<"$out" | sed "s|^|      ${p##*/}: |"
-	while read -r t; do
-		grep -q "$t" "$cover" 2>/dev/null ||
-			fail+=("${p##*/}: 6.12's CHECK $t is neither fixed nor justified in the cover letter")
-	done < <(grep -oE '^CHECK:[A-Z_]+' <<<"$out" | cut -d: -f2 | sort -u)
-done
-say "checkpatch --strict of 6.12: $e errors, $w warnings"
-[ "$e" -eq 0 ] || fail+=("6.12's checkpatch: $e error(s)")
-[ "$w" -eq 0 ] || fail+=("6.12's checkpatch: $w warning(s)")
+checkpatch_series "checkpatch --strict of 6.12" "$cp612" \
+	perl scripts/checkpatch.pl --no-tree --strict --show-types --ignore UNKNOWN_COMMIT_ID
 
 # 6. shellcheck of the harness's scripts (each disable says why, where it is).
 if shellcheck -x -P "$ROOT/scripts" "$ROOT"/scripts/*.sh "$ROOT"/scripts/guest/*.sh \
