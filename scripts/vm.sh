@@ -62,21 +62,21 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 OOPS_RE='Oops: |Kernel panic|kernel BUG at'
 OOPS_GRACE=${OOPS_GRACE:-60}
 follow() {
-	local t0=$1 c=0 r=0 nc nr quiet=0 out oopsed=0 silent=0
+	local t0=$1 c=0 r=0 nc nr quiet=0 out oopsed=0 silent=0 console
 	lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
 	while sleep 1; do
 		nc=$(lines "$VMDIR/console.log")
 		nr=$(lines "$VMDIR/$LOG")
+		console=	# the console lines that are new since the last round
+		[ "$nc" -le "$c" ] || console=$(sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" 2>/dev/null | tr -d '\r')
 		out=$(
-			[ "$nc" -le "$c" ] || sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" 2>/dev/null | tr -d '\r' |
-				grep -E -e '^HARNESS:' -f <(judge_patterns splat-deny) |
+			[ -z "$console" ] || grep -E -e '^HARNESS:' -f <(judge_patterns splat-deny) <<<"$console" |
 				grep -vE -f <(judge_patterns splat-allow) | sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-150 |
 				sed "s/^/[vm $(elapsed "$t0")]   guest: /" || true
 			[ "$nr" -le "$r" ] || sed -n "$((r + 1)),${nr}p" "$VMDIR/$LOG" 2>/dev/null | grep -E "$SHOW_RE" |
 				sed "s/^/[vm $(elapsed "$t0")]   $SHOW: /" || true
 		)
-		[ "$oopsed" = 1 ] || [ "$nc" -le "$c" ] ||
-			! sed -n "$((c + 1)),${nc}p" "$VMDIR/console.log" | grep -qE "$OOPS_RE" || oopsed=1
+		[ "$oopsed" = 1 ] || ! grep -qE "$OOPS_RE" <<<"$console" || oopsed=1
 		[ "$nc" -gt "$c" ] || [ "$nr" -gt "$r" ] && silent=0 || silent=$((silent + 1))
 		if [ "$oopsed" = 1 ] && [ "$silent" -ge "$OOPS_GRACE" ]; then
 			printf '[vm %s]   guest stopped: its kernel oopsed, then printed nothing for %s s\n' \
