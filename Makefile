@@ -2,6 +2,8 @@
 # built, booted kernel running test_progs. See README.md; "make help" lists the targets
 # (the "#:" lines) and the variables (the "#=" lines).
 
+#= DEB_PIN=6.1.x-n	the version of Debian's linux-source-6.1 to use as the base (default: the pinned one)
+#= BASE=vanilla		vanilla 6.1.y instead: the .orig tarball of Debian's linux source package at DEB_PIN
 #= KERNEL_SRC=dir	a 6.1.y git tree to use instead of Debian's linux-source-6.1 (cloned, never modified)
 #= KERNEL_TREE=dir	a 6.1.y tree built and tested as it is (uncommitted changes included, no series applied, outputs in CACHE)
 #= T=a,b		test_progs -a filter of make test / make vm (globs allowed, passed quoted)
@@ -14,15 +16,16 @@
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
 #= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
 #= MUT='glob'		make mutate: which mutations/*.patch to try
+#= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n; default: newest, pinned, oldest, vanilla)
 #= FORCE=1		discard work-tree commits that were not exported
 #= KEEP_BUILDS=n	build directories kept in the cache (default 2)
 
-export KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
+export DEB_PIN BASE BASES_TEST KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
 	REPEAT ALONE MUT CMD VM_CPUS VM_MEM BENCH_ARGS
 SCRIPTS := scripts
 
 .PHONY: all help deps base apply build vm shell report test check export fast fast-test \
-	test-base per-patch stubs upstream-demo repeat mutate regress bench
+	test-base per-patch stubs upstream-demo repeat mutate regress bench bases
 #: all		deps + base + apply + build: the patched kernel and test_progs (the default)
 all: build
 
@@ -118,3 +121,10 @@ bench:
 #: upstream-demo	the upstream fixes on Debian's linux-source-6.12: fail stock, pass fixed
 upstream-demo: deps
 	@$(SCRIPTS)/upstream-demo.sh
+
+# Not part of .ci/run: every 6.1 base the archive offers (Debian's linux-source-6.1 versions
+# and vanilla 6.1.y): does the series apply (with the prerequisites of prereq/ where the base
+# lacks them); make test on the newest, the pinned and the oldest, and on vanilla.
+#: bases		the series on every Debian 6.1 and on vanilla 6.1.y; writes README's bases table
+bases: deps
+	@$(SCRIPTS)/bases.sh

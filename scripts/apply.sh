@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stage "apply": git am $PATCHES/*.patch (patches/, unless make upstream-demo) onto the
-# base, only when the series changed.
+# base, only when the series changed; before them the prerequisites the base lacks (prereq/),
+# after which the tag "series-base" is set: make export writes the commits after it.
 # The applied series is recorded (one "sha256 commit" line per patch) so that a changed
 # series is re-applied from the first patch that differs, and files whose content ends up
 # unchanged get their old mtime back: a no-op re-apply must not rebuild ~300 objects.
@@ -29,7 +30,8 @@ if [ -f "$inflight" ]; then
 	rm -f "$inflight" "$record.new"
 fi
 
-mapfile -t patches < <(find "$PATCHES" -maxdepth 1 -name '*.patch' | sort)
+list=$(series_patches)	# the prerequisites the base lacks (prereq/), then the series
+mapfile -t patches <<<"$list"
 want=()
 for p in "${patches[@]}"; do want+=("$(sha256sum "$p" | cut -c1-64)"); done
 
@@ -53,7 +55,19 @@ while [ "$keep" -lt "${#want[@]}" ] && [ "$keep" -lt "${#have[@]}" ] &&
 	[ "${want[$keep]}" = "${have[$keep]}" ]; do
 	keep=$((keep + 1))
 done
+# tag_series_base: "series-base" is the last prerequisite applied, or the base
+tag_series_base() {
+	local n=0 p
+	for p in "${patches[@]}"; do case $p in "$PREREQ"/*) n=$((n + 1)) ;; esac; done
+	if [ "$n" -gt 0 ]; then
+		git -C "$WT" tag -f series-base "$(git -C "$WT" rev-list --reverse base..HEAD | sed -n "${n}p")" >/dev/null
+		say "prerequisites this base lacks, applied first: $n (series-base: the last of them)"
+	else
+		git -C "$WT" tag -f series-base base >/dev/null
+	fi
+}
 if [ "$keep" -eq "${#want[@]}" ] && [ "$keep" -eq "${#have[@]}" ]; then
+	tag_series_base
 	say "series unchanged (${#want[@]} patches applied); nothing to do"
 	stage_end
 	exit 0
@@ -115,6 +129,7 @@ done
 mv "$record.new" "$record"
 rm -f "$inflight"
 trap - INT TERM
+tag_series_base
 
 # Files whose content is what it was before keep their old mtime.
 restored=0

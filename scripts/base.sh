@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stage "base": a git work tree in the cache whose first commit, tagged "base", is the
-# untouched base: Debian's linux-source-$KVER (pinned, checksummed) or KERNEL_SRC.
+# untouched base: Debian's linux-source-$KVER at DEB_PIN (checksummed), with BASE=vanilla the
+# upstream tarball Debian's "linux" source package at DEB_PIN is built from, or KERNEL_SRC.
 . "$(dirname "$0")/lib.sh"
 stage_begin base
 mkdir -p "$CACHE_SRC" "$CACHE_DL" "$CACHE_STATE"
@@ -67,13 +68,51 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 		run_logged "$LOGS/base.log" rsync -a --exclude=.git "$KERNEL_SRC/" "$CACHE_SRC/$id.tmp/"
 		init_git "$CACHE_SRC/$id.tmp" "base: Linux $KVER from $KERNEL_SRC"
 	fi
+elif [ "$BASE" = vanilla ]; then
+	# Vanilla 6.1.y: the .orig.tar.xz of Debian's "linux" source package (upstream's tarball,
+	# less the few files Debian's DFSG rules drop), fetched by apt's source download with a
+	# deb-src list and index of its own in the cache; apt checks it against the signed index.
+	command -v apt-get >/dev/null || die "apt-get not found: set KERNEL_SRC=/path/to/linux-6.1.y"
+	up=${DEB_PIN%-*}
+	id=vanilla-$up
+	existing "$id"
+	aptdir=$CACHE/apt-src
+	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+	printf 'deb-src http://deb.debian.org/debian bookworm main\ndeb-src http://deb.debian.org/debian-security bookworm-security main\n' >"$aptdir/sources.list"
+	apt=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache" -o APT::Sandbox::User=root)
+	orig=$CACHE_DL/linux_$up.orig.tar.xz
+	if [ ! -f "$orig" ]; then
+		run_logged "$LOGS/base-apt-src.log" apt-get "${apt[@]}" update
+		say "downloading the sources of Debian's linux $DEB_PIN (its .orig tarball is vanilla $up)"
+		(cd "$CACHE_DL" && run_logged "$LOGS/base-download.log" \
+			apt-get "${apt[@]}" source --download-only "linux=$DEB_PIN")
+	fi
+	[ -f "$orig" ] || die "apt did not fetch $orig"
+	tmp=$CACHE_SRC/$id.tmp
+	mkdir -p "$tmp"
+	say "unpacking vanilla $up"
+	run_logged "$LOGS/base-unpack.log" tar -C "$tmp" --strip-components=1 -xf "$orig"
+	check_kver "$tmp"
+	say "committing the untouched base"
+	init_git "$tmp" "base: Linux $up (the .orig tarball of Debian's linux $DEB_PIN)"
 else
 	command -v apt-get >/dev/null || die "apt-get not found: set KERNEL_SRC=/path/to/linux-6.1.y"
 	ver=$DEB_PIN
-	sha=$DEB_PIN_SHA256
 	if [ -d "$CACHE_SRC/deb-$ver/.git" ]; then existing "deb-$ver"; fi
 	if ! apt-cache show "$DEB_PKG=$ver" >/dev/null 2>&1; then
 		if [ "$(id -u)" = 0 ]; then apt-get update -qq >/dev/null 2>&1 || true; fi
+	fi
+	# the .deb's SHA256: pinned for the pinned version, else the one in the archive's
+	# signed index (apt-get download checks it too)
+	archive_sha() { apt-cache show "$DEB_PKG=$1" | sed -n 's/^SHA256: //p' | head -n 1; }
+	if [ -n "${DEB_PIN_SHA256:-}" ]; then
+		sha=$DEB_PIN_SHA256
+	elif [ "$ver" = "$DEB_PINNED" ]; then
+		sha=$DEB_PINNED_SHA256
+	else
+		sha=$(archive_sha "$ver" || true)
+		[ -n "$sha" ] || die "the archive does not offer $DEB_PKG $ver ('apt-cache madison $DEB_PKG' lists what it does)"
 	fi
 	if ! apt-cache show "$DEB_PKG=$ver" >/dev/null 2>&1; then
 		newest=$(apt-cache madison "$DEB_PKG" | awk '{print $3}' | sort -V | tail -n 1)
@@ -82,12 +121,12 @@ else
 ########################################################################
 # WARNING: the pinned $DEB_PKG $DEB_PIN is no longer in the archive.
 # Using the newest it offers, $newest, checked against the archive's own
-# SHA256. The series is known to apply to $DEB_PIN; update DEB_PIN in
-# scripts/lib.sh once $newest has been tested.
+# SHA256. The series is known to apply to $DEB_PIN; update DEB_PINNED
+# in scripts/lib.sh once $newest has been tested (make bases).
 ########################################################################
 MSG
 		ver=$newest
-		sha=$(apt-cache show "$DEB_PKG=$ver" | sed -n 's/^SHA256: //p' | head -n 1)
+		sha=$(archive_sha "$ver")
 	fi
 	id=deb-$ver
 	existing "$id"

@@ -8,7 +8,13 @@ series_only check
 stage_begin check
 load_base
 fail=()
-mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
+# what applies to this base (the prerequisites it lacks, then the series); checkpatch reads
+# every prerequisite, needed here or not, and the series
+list=$(series_patches)
+mapfile -t applied <<<"$list"
+mapfile -t patches < <(for d in "$PREREQ" "$ROOT/patches"; do
+	[ ! -d "$d" ] || find "$d" -maxdepth 1 -name '*.patch' | sort
+done)
 cover=$ROOT/patches/0000-cover-letter.txt
 
 # checkpatch_series NAME DIR CMD...: CMD PATCH in DIR for each patch of the series; a line per
@@ -40,14 +46,14 @@ checkpatch_series() {
 # 1. The series applies, in a scratch work tree of its own.
 check_wt=$CHECK_WT
 scratch_worktree "$check_wt"
-for p in "${patches[@]}"; do
+for p in "${applied[@]}"; do
 	if ! am_patch "$check_wt" "$p" "$LOGS/check-apply.log"; then
 		cat "$LOGS/check-apply.log" >&2
 		git -C "$check_wt" am --abort >/dev/null 2>&1 || true
-		die "patch does not apply: patches/${p##*/}"
+		die "patch does not apply: ${p#"$ROOT"/}"
 	fi
 done
-say "series applies: ${#patches[@]} patch(es)"
+say "series applies: ${#applied[@]} patch(es)"
 
 # 2. checkpatch --strict.
 if [ "${#patches[@]}" -gt 0 ]; then

@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# "make export": regenerate patches/*.patch from the work tree's commits since "base" and
-# refresh the shortlog and diffstat at the end of patches/0000-cover-letter.txt (the prose
-# above them is written by hand). The series is edited as git commits in the work tree.
+# "make export": regenerate patches/*.patch from the work tree's commits since "series-base"
+# (the base, or the last prerequisite make apply put on it) and refresh the shortlog and
+# diffstat at the end of patches/0000-cover-letter.txt (the prose above them is written by
+# hand). The series is edited as git commits in the work tree.
 . "$(dirname "$0")/lib.sh"
 series_only export
 stage_begin export
 load_base
-n=$(git -C "$WT" rev-list --count base..HEAD)
+# the series starts after the prerequisites that make apply put under it (tag series-base)
+from=base
+! git -C "$WT" rev-parse -q --verify series-base >/dev/null || from=series-base
+pre=$(git -C "$WT" rev-list --count "base..$from")
+n=$(git -C "$WT" rev-list --count "$from..HEAD")
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes; commit them first"
 rm -f "$ROOT"/patches/*.patch
 if [ "$n" -gt 0 ]; then
-	git -C "$WT" format-patch -q --zero-commit --no-signature -o "$ROOT/patches" base..HEAD
+	git -C "$WT" format-patch -q --zero-commit --no-signature -o "$ROOT/patches" "$from..HEAD"
 fi
 
-# Record what is applied, so that the apply stage sees an unchanged series.
+# Record what is applied (the prerequisites as they were, then the series), so that the
+# apply stage sees an unchanged series.
 record=$WT/.git/applied-series
-: >"$record"
-mapfile -t commits < <(git -C "$WT" rev-list --reverse base..HEAD)
+head -n "$pre" "$record" >"$record.new" 2>/dev/null || true
+mv "$record.new" "$record"
+mapfile -t commits < <(git -C "$WT" rev-list --reverse "$from..HEAD")
 mapfile -t files < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
 for i in "${!files[@]}"; do
 	echo "$(sha256sum "${files[$i]}" | cut -c1-64) ${commits[$i]}" >>"$record"
@@ -26,7 +33,7 @@ cover=$ROOT/patches/0000-cover-letter.txt
 if [ "$n" -gt 0 ]; then
 	if [ ! -f "$cover" ]; then
 		git -C "$WT" format-patch -q --zero-commit --no-signature --cover-letter \
-			-o "$ROOT/patches/.tmp" base..HEAD
+			-o "$ROOT/patches/.tmp" "$from..HEAD"
 		mv "$ROOT/patches/.tmp/0000-cover-letter.patch" "$cover"
 		rm -rf "$ROOT/patches/.tmp"
 		warn "wrote a cover-letter template to $cover: fill in its subject and blurb"
@@ -34,8 +41,8 @@ if [ "$n" -gt 0 ]; then
 	# Keep the hand-written part, regenerate the shortlog and the diffstat.
 	awk '/^[^ ].* \([0-9]+\):$/ { exit } { print }' "$cover" >"$cover.new"
 	{
-		git -C "$WT" shortlog base..HEAD
-		git -C "$WT" diff --stat --summary base..HEAD
+		git -C "$WT" shortlog "$from..HEAD"
+		git -C "$WT" diff --stat --summary "$from..HEAD"
 	} >>"$cover.new"
 	sed -i -E "s/^(Subject: \[PATCH )0\/[0-9]+\]/\10\/$n]/" "$cover.new"
 	mv "$cover.new" "$cover"

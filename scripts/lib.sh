@@ -9,14 +9,29 @@ LOGS=$OUT/logs
 JOBS=${JOBS:-$(nproc)}
 FLAVOR=${FLAVOR:-debug}		# debug (what make test and CI judge) or fast
 
-# The pinned base: Debian's linux-source-6.1 and the checksum of its .deb, the kernel
-# version the base must be, and the series applied to it. make upstream-demo sets all of
-# them for upstream 6.12 (scripts/upstream-demo.sh); nothing else should.
+# The base: Debian's linux-source-6.1 at DEB_PIN, the pinned version (with the checksum of
+# its .deb) unless DEB_PIN names another the archive offers (make bases tries them all; the
+# archive's own SHA256 is checked then), the kernel version the base must be, and the
+# series applied to it. make upstream-demo sets all of them for upstream 6.12
+# (scripts/upstream-demo.sh).
 DEB_PKG=${DEB_PKG:-linux-source-6.1}
-DEB_PIN=${DEB_PIN:-6.1.192-2}
-DEB_PIN_SHA256=${DEB_PIN_SHA256:-ae95fe63d4c553f8d0e6c86cb1ab566f3894a43743eb19ab585cd97d82f26514}
+DEB_PINNED=6.1.192-2
+DEB_PINNED_SHA256=ae95fe63d4c553f8d0e6c86cb1ab566f3894a43743eb19ab585cd97d82f26514
+# BASE=vanilla: upstream's 6.1.y instead, as the .orig tarball of Debian's "linux" source
+# package at DEB_PIN carries it. Pinned: the newest linux whose .orig the archive served on
+# 2026-12-02 (those of 6.1.190 and 6.1.192 were listed, but gave 404).
+BASE=${BASE:-debian}
+VANILLA_PINNED=6.1.187-1
+case $BASE in
+debian) DEB_PIN=${DEB_PIN:-$DEB_PINNED} ;;
+vanilla) DEB_PIN=${DEB_PIN:-$VANILLA_PINNED} ;;
+*) echo "BASE must be debian or vanilla, not '$BASE'" >&2; exit 1 ;;
+esac
 KVER=${KVER:-6.1}
 PATCHES=${PATCHES:-$ROOT/patches}
+# Upstream commits the series needs that older bases lack, re-implemented for 6.1 (prereq/):
+# applied before the series where the base does not have them yet (series_patches below).
+PREREQ=${PREREQ:-$ROOT/prereq}
 # Upstream 6.12, Debian's linux-source-6.12: the base of make upstream-demo, and the source of
 # the checkpatch.pl that make check runs beside the base's.
 UPSTREAM_DEB_PKG=linux-source-6.12 UPSTREAM_DEB_PIN=6.12.117-1~deb12u1
@@ -103,7 +118,7 @@ base_selector() {
 	elif [ -n "${KERNEL_SRC:-}" ]; then
 		printf 'src-%s' "$(realpath -m "$KERNEL_SRC" | sha256sum | cut -c1-12)"
 	else
-		printf 'debian'
+		printf '%s-%s' "$BASE" "$DEB_PIN"
 	fi
 }
 BASE_STATE=$CACHE_STATE/base-$(base_selector)
@@ -243,6 +258,30 @@ scratch_worktree() {
 
 # am_patch TREE PATCH LOG: git am of one patch of the series, as every stage applies them
 am_patch() { git -C "$1" am -q --keep-cr "$2" >"$3" 2>&1; }
+
+# prereq_needed PATCH: does the base of WT lack the prerequisite PATCH (it applies there)? A
+# base where it does not apply is taken to carry it, as 6.1.y's own backport, which differs in
+# its comments; a base that has neither makes the series fail to apply.
+prereq_needed() {
+	local idx rc=0
+	idx=$(mktemp)
+	GIT_INDEX_FILE=$idx git -C "$WT" read-tree base
+	GIT_INDEX_FILE=$idx git -C "$WT" apply --cached --check "$1" 2>/dev/null || rc=$?
+	rm -f "$idx"
+	return "$rc"
+}
+
+# series_patches: what is applied to the base of WT, in order: the prerequisites it lacks,
+# then the series ($PATCHES).
+series_patches() {
+	local p
+	if [ "$PATCHES" = "$ROOT/patches" ] && [ -d "$PREREQ" ]; then
+		for p in "$PREREQ"/*.patch; do
+			[ ! -f "$p" ] || ! prereq_needed "$p" || echo "$p"
+		done
+	fi
+	find "$PATCHES" -maxdepth 1 -name '*.patch' | sort
+}
 
 # build_unpatched LOG [TARGET...]: the base kernel ($KIMG_TARGET and TARGETs) with the config
 # of $BUILD, in UNPATCHED=$BUILD-unpatched, from the work tree $BASE_WT at "base" (make

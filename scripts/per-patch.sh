@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# "make per-patch": every patch builds on its own. Applies the series one patch at a time in
-# a work tree of its own and, after each, builds vmlinux and modules with the test config
-# (the fast flavor of the guest-sized config, see configs/) and, for patches that touch
-# tools/, runs "make -C tools/lib/bpf check" and builds test_progs. Not part of .ci/run.
+# "make per-patch": every patch builds on its own. Applies the series (after the prerequisites
+# the base lacks, prereq/) one patch at a time in a work tree of its own and, after each,
+# builds vmlinux and modules with the test config (the fast flavor of the guest-sized config,
+# see configs/) and, for patches that touch tools/, runs "make -C tools/lib/bpf check" and
+# builds test_progs. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
 series_only per-patch
 FLAVOR=fast
@@ -10,8 +11,8 @@ stage_begin per-patch
 load_build
 perpatch_wt=$PERPATCH_WT
 perpatch_build=$CACHE_BUILD/$BASE_ID-perpatch
-mapfile -t patches < <(find "$ROOT/patches" -maxdepth 1 -name '*.patch' | sort)
-[ "${#patches[@]}" -gt 0 ] || die "no patches"
+list=$(series_patches)	# the prerequisites this base lacks, then the series
+mapfile -t patches <<<"$list"
 scratch_worktree "$perpatch_wt"
 mkdir -p "$perpatch_build/libbpf-check" "$LOGS/per-patch"
 setup_llvm_shim

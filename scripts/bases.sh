@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# "make bases": the series on every 6.1 base its users run: each version of Debian's
+# linux-source-6.1 the archive offers (apt-get update first, as root), and vanilla 6.1.y
+# (BASE=vanilla, the .orig tarball of Debian's linux at VANILLA_PINNED). For each: the base
+# stage (download, checksum, a git work tree in the cache), then the prerequisites it lacks
+# (prereq/) and the series applied in a scratch index (git apply --cached, as strict as git am).
+# Then "make test" on the bases of BASES_TEST (default: the newest, the pinned and the oldest
+# Debian version the series applies to, and vanilla), each into out/bases/<base>/. Writes
+# out/bases/summary.md and, from it, the known-bases table of README.md (between its
+# "make bases" markers). Not part of .ci/run: about 30 minutes per base tested cold.
+. "$(dirname "$0")/lib.sh"
+series_only bases
+stage_begin bases
+[ "$(id -u)" != 0 ] || run_logged "$LOGS/bases-apt-update.log" apt-get update
+mapfile -t versions < <(apt-cache madison "$DEB_PKG" | awk '{ print $3 }' | sort -uV)
+[ "${#versions[@]}" -gt 0 ] || die "the archive offers no $DEB_PKG"
+say "the archive offers ${#versions[@]} version(s) of $DEB_PKG: ${versions[*]}"
+bases=()
+for v in "${versions[@]}"; do bases+=("debian-$v"); done
+bases+=("vanilla-$VANILLA_PINNED")
+bases_out=$OUT/bases
+mkdir -p "$bases_out"
+
+# in_base NAME CMD...: CMD with BASE and DEB_PIN of the base NAME (debian-V, vanilla-V)
+in_base() { local name=$1; shift; BASE=${name%%-*} DEB_PIN=${name#*-} "$@"; }
+
+# applies NAME: the prerequisites that base lacks and the series, in a scratch index of its
+# work tree; prints "yes", "yes, with <prerequisites>" or "no: <patch> fails (<where>)"
+applies() {
+	local p idx pre=() err rc=0 list
+	if ! in_base "$1" env OUT="$bases_out/$1" "$ROOT/scripts/base.sh" >"$bases_out/$1.base.log" 2>&1; then
+		echo "no base: $(grep -m1 ERROR "$bases_out/$1.base.log")"
+		return
+	fi
+	WT=$CACHE_SRC/$(cat "$CACHE_STATE/base-$1")
+	list=$(series_patches)
+	idx=$(mktemp)
+	GIT_INDEX_FILE=$idx git -C "$WT" read-tree base
+	while read -r p; do
+		if ! err=$(GIT_INDEX_FILE=$idx git -C "$WT" apply --cached "$p" 2>&1); then
+			rc=1
+			echo "no: ${p#"$ROOT"/} fails ($(sed -n 's/^error: patch failed: //p' <<<"$err" | head -n 1))"
+			break
+		fi
+		case $p in "$PREREQ"/*) pre+=("prereq/$(basename "$p" | cut -c1-4)") ;; esac
+	done <<<"$list"
+	rm -f "$idx"
+	[ "$rc" = 0 ] || return 0
+	if [ "${#pre[@]}" -gt 0 ]; then echo "yes, with ${pre[*]}"; else echo yes; fi
+}
+
+declare -A verdict=()
+ok=()
+for b in "${bases[@]}"; do
+	STAGE="bases $b"
+	verdict[$b]=$(applies "$b")
+	say "applies: ${verdict[$b]}"
+	case $b:${verdict[$b]} in debian-*:yes*) ok+=("$b") ;; esac
+done
+STAGE=bases
+
+# make test on the newest, the pinned and the oldest Debian bases that apply, and vanilla
+if [ -n "${BASES_TEST+x}" ]; then
+	read -ra tests <<<"${BASES_TEST//,/ }"
+else
+	tests=("vanilla-$VANILLA_PINNED")
+	[ "${#ok[@]}" -eq 0 ] || tests=("${ok[-1]}" "debian-$DEB_PINNED" "${ok[0]}" "${tests[@]}")
+	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | awk '!seen[$0]++')
+fi
+# every tested base keeps its build while the others are built
+export KEEP_BUILDS=${KEEP_BUILDS:-$((${#tests[@]} + 2))}
+declare -A result=()
+for b in "${tests[@]}"; do
+	STAGE="bases $b"
+	log=$bases_out/$b.test.log
+	say "make test on $b (log: $log)"
+	t=$(date +%s)
+	rc=0
+	in_base "$b" env OUT="$bases_out/$b" make -C "$ROOT" --no-print-directory test >"$log" 2>&1 || rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -n 1 || true)
+	if [ "$rc" = 0 ]; then
+		result[$b]="pass: ${line:-?} ($FLAVOR kernel; $(elapsed "$t"))"
+	else
+		result[$b]="FAIL: ${line:-no summary, see out/bases/$b.test.log} ($FLAVOR kernel)"
+		tail -n 20 "$log" >&2
+	fi
+	say "${result[$b]}"
+done
+STAGE=bases
+
+{
+	echo "| base | the series applies | make test |"
+	echo "|---|---|---|"
+	for b in "${bases[@]}"; do
+		case $b in
+		"debian-$DEB_PINNED") name="Debian $DEB_PKG ${b#debian-} (pinned)" ;;
+		debian-*) name="Debian $DEB_PKG ${b#debian-}" ;;
+		vanilla-*) name="vanilla $(cat "$CACHE_STATE/base-$b" 2>/dev/null | sed 's/^vanilla-//') (.orig of Debian's linux ${b#vanilla-})" ;;
+		esac
+		echo "| $name | ${verdict[$b]} | ${result[$b]:--} |"
+	done
+	echo
+	echo "Written by \`make bases\` on $(date -u +%Y-%m-%d) ($(uname -m), $(nproc) CPUs)."
+} >"$bases_out/summary.md"
+cat "$bases_out/summary.md"
+
+# README.md's table: the lines between the markers, replaced by the summary
+readme=$ROOT/README.md
+if grep -q '^<!-- make bases: begin -->$' "$readme"; then
+	awk -v table="$bases_out/summary.md" '
+		/^<!-- make bases: end -->$/ { while ((getline l < table) > 0) print l; skip = 0 }
+		!skip { print }
+		/^<!-- make bases: begin -->$/ { skip = 1 }' "$readme" >"$readme.new"
+	mv "$readme.new" "$readme"
+	say "README.md: the known-bases table is rewritten from out/bases/summary.md"
+fi
+failed=0
+for b in "${tests[@]}"; do case ${result[$b]} in pass*) ;; *) failed=$((failed + 1)) ;; esac; done
+[ "$failed" = 0 ] || die "make test failed on $failed base(s)"
+[ "${#ok[@]}" -gt 0 ] || die "the series applies to none of the Debian versions offered"
+stage_end
