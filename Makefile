@@ -15,7 +15,7 @@
 #= ACCEL=kvm|tcg	skip the KVM probe; BOOT_ARGS='...' more kernel command line
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
 #= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
-#= MUT='glob'		make mutate: which mutations/*.patch to try
+#= MUT='glob,glob'	make mutate: which mutations/*.patch to try
 #= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n; default: newest, pinned, oldest, vanilla)
 #= FORCE=1		discard work-tree commits that were not exported
 #= KEEP_BUILDS=n	build directories kept in the cache (default 2)

@@ -3,7 +3,7 @@
 # a small deliberate break of the series' kernel code (its first line says which). For each: apply
 # it to the work tree (uncommitted), rebuild the kernel, run the series' tests (T) judged as
 # make test, and restore the tree. Prints one line per mutation: the subtests that failed (or
-# the splat, or the guest's death), or SURVIVED. A survivor is a missing test. MUT=glob
+# the splat, or the guest's death), or SURVIVED. A survivor is a missing test. MUT=glob[,glob]
 # picks mutations. Not part of .ci/run: ~4 min per mutation. The kernel is rebuilt clean at the end.
 . "$(dirname "$0")/lib.sh"
 series_only mutate
@@ -13,7 +13,10 @@ export T=${T:-$SERIES_TESTS}
 export VM_TIMEOUT=${VM_TIMEOUT:-900}
 [ -x "$SELFTESTS/test_progs" ] || die "build first (make build)"
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
-mapfile -t mutations < <(find "$ROOT/mutations" -maxdepth 1 -name "${MUT:-*}.patch" | sort)
+IFS=, read -ra globs <<<"${MUT:-*}"	# MUT='0[4-9]-*,29-*': several globs
+names=()
+for g in "${globs[@]}"; do names+=(-o -name "$g.patch"); done
+mapfile -t mutations < <(find "$ROOT/mutations" -maxdepth 1 \( "${names[@]:1}" \) | sort)
 [ "${#mutations[@]}" -gt 0 ] || die "no mutations/${MUT:-*}.patch"
 mutate_out=$ROOT/out/mutate
 rm -rf "$mutate_out"; mkdir -p "$mutate_out"
