@@ -20,6 +20,9 @@ for v in "${versions[@]}"; do bases+=("debian-$v"); done
 bases+=("vanilla-$VANILLA_PINNED")
 bases_out=$OUT/bases
 mkdir -p "$bases_out"
+# the version of the series and its prerequisites: a test result is kept in
+# out/bases/<base>.result with it, and the table shows the results of this version only
+series_id=$(cat "$PREREQ"/*.patch "$ROOT"/patches/*.patch | sha256sum | cut -c1-12)
 
 # in_base NAME CMD...: CMD with BASE and DEB_PIN of the base NAME (debian-V, vanilla-V)
 in_base() { local name=$1; shift; BASE=${name%%-*} DEB_PIN=${name#*-} "$@"; }
@@ -84,9 +87,16 @@ for b in "${tests[@]}"; do
 		result[$b]="FAIL: ${line:-no summary, see out/bases/$b.test.log} ($FLAVOR kernel)"
 		tail -n 20 "$log" >&2
 	fi
+	echo "$series_id ${result[$b]}" >"$bases_out/$b.result"
 	say "${result[$b]}"
 done
 STAGE=bases
+# the results of earlier runs on this version of the series, for the bases not tested now
+for b in "${bases[@]}"; do
+	[ -z "${result[$b]:-}" ] || continue
+	r=$(cat "$bases_out/$b.result" 2>/dev/null || true)
+	[ "${r%% *}" != "$series_id" ] || result[$b]=${r#* }
+done
 
 {
 	echo "| base | the series applies | make test |"
@@ -100,7 +110,7 @@ STAGE=bases
 		echo "| $name | ${verdict[$b]} | ${result[$b]:--} |"
 	done
 	echo
-	echo "Written by \`make bases\` on $(date -u +%Y-%m-%d) ($(uname -m), $(nproc) CPUs)."
+	echo "Written by \`make bases\` on $(date -u +%Y-%m-%d) ($(uname -m), $(nproc) CPUs; series $series_id)."
 } >"$bases_out/summary.md"
 cat "$bases_out/summary.md"
 

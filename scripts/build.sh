@@ -26,7 +26,7 @@ for d in "$CACHE_BUILD"/*; do
 	*-debug-*-unpatched | *-fast-*-unpatched)
 		[ -d "${d%-unpatched}" ] || { say "evicting $d (its patched build is gone)"; rm -rf "$d"; } ;;
 	*-debug-* | *-fast-*) ;;
-	*-perpatch | *-stubs)
+	*-perpatch | *-stubs | *-debian-config)
 		[ -d "$CACHE_SRC/${n%-*}" ] || { say "evicting $d (its base is gone from the cache)"; rm -rf "$d"; } ;;
 	*) warn "unknown directory in the build cache, left alone: $d" ;;
 	esac

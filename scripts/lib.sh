@@ -47,12 +47,13 @@ mkdir -p "$CACHE" "$LOGS"
 # Everything the harness keeps in $CACHE, in one place:
 #   src/<base>            the base as a git work tree (WT), series applied (base.sh, apply.sh)
 #   dl/                   downloaded Debian packages
+#   apt-src/              the deb-src list and index of BASE=vanilla
 #   state/                base-<selector> (which base), kvm-probe (per host boot)
 #   llvm-shim/            plain names for the LLVM 19 tools
 #   build/<base>-<flavor>-<config hash>   kernel + test_progs (build.sh); most recent kept
 #   build/<that>-unpatched                its unpatched twin (make test-base)
-#   build/<base>-perpatch, build/<base>-stubs   make per-patch, make stubs
-#   base-wt/, perpatch-wt/, check-wt/     extra work trees of WT (test-base, per-patch, check)
+#   build/<base>-perpatch, -stubs, -debian-config   make per-patch, make stubs, make debian-config
+#   base-wt/, perpatch-wt/, check-wt/, debian-config-wt/   extra work trees of WT
 #   upstream-6.12/        a cache of the same layout for make upstream-demo
 #   build-latest-<flavor> a link to the last build of that flavor
 CACHE_SRC=$CACHE/src CACHE_DL=$CACHE/dl CACHE_STATE=$CACHE/state CACHE_BUILD=$CACHE/build
