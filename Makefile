@@ -25,7 +25,7 @@ export DEB_PIN BASE BASES_TEST KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIM
 SCRIPTS := scripts
 
 .PHONY: all help deps base apply build vm shell report test check export fast fast-test \
-	test-base per-patch stubs upstream-demo repeat mutate regress bench bases debian-config
+	test-base per-patch stubs upstream-demo repeat mutate regress bench bases debian-config deb
 #: all		deps + base + apply + build: the patched kernel and test_progs (the default)
 all: build
 
@@ -92,6 +92,9 @@ stubs: apply
 #: debian-config	the objects the series touches compile with Debian's own amd64 config
 debian-config: apply
 	@$(SCRIPTS)/debian-config.sh
+#: deb		bindeb-pkg: linux-image/-headers .debs in out/deb/; boot the packaged kernel, run T
+deb: build
+	@$(SCRIPTS)/deb.sh
 
 # Not part of .ci/run: one boot, the tests T run REPEAT (10) more times in a row, then each
 # subtest of the series' tests alone; every run must pass, no splat, kmemleak clean.

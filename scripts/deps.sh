@@ -16,6 +16,7 @@ checks=(
 	"cmd:qemu-system-x86_64 qemu-system-x86" "cmd:ip iproute2" "cmd:timeout coreutils"
 	"py:ply python3-ply" "py:git python3-git"	# checkpatch's spdxcheck.py
 	"cmd:shellcheck shellcheck"	# make check
+	"cmd:dpkg-gencontrol dpkg-dev"	# make deb
 )
 missing=()
 for c in "${checks[@]}"; do
