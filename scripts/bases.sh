@@ -105,7 +105,7 @@ done
 		case $b in
 		"debian-$DEB_PINNED") name="Debian $DEB_PKG ${b#debian-} (pinned)" ;;
 		debian-*) name="Debian $DEB_PKG ${b#debian-}" ;;
-		vanilla-*) name="vanilla $(cat "$CACHE_STATE/base-$b" 2>/dev/null | sed 's/^vanilla-//') (.orig of Debian's linux ${b#vanilla-})" ;;
+		vanilla-*) name="vanilla $(sed 's/^vanilla-//' "$CACHE_STATE/base-$b" 2>/dev/null) (.orig of Debian's linux ${b#vanilla-})" ;;
 		esac
 		echo "| $name | ${verdict[$b]} | ${result[$b]:--} |"
 	done

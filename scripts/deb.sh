@@ -24,7 +24,9 @@ for d in "$deb_out"/*.deb; do
 done
 image=$(find "$deb_out" -maxdepth 1 -name 'linux-image-*.deb' ! -name '*-dbg_*' | head -n 1)
 headers=$(find "$deb_out" -maxdepth 1 -name 'linux-headers-*.deb' | head -n 1)
-[ -n "$image" ] && [ -n "$headers" ] || die "bindeb-pkg made no linux-image or linux-headers package"
+if [ -z "$image" ] || [ -z "$headers" ]; then
+	die "bindeb-pkg made no linux-image or linux-headers package"
+fi
 
 # the image package, unpacked as dpkg would install it
 root=$deb_out/root

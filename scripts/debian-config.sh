@@ -16,7 +16,7 @@ deb_build=$CACHE_BUILD/$BASE_ID-debian-config
 mkdir -p "$deb_build" "$CACHE_DL"
 
 # Debian's config: from linux-config-6.1, checked against the archive's signed index
-cfg_ver=$(apt-cache madison linux-config-$KVER | awk '{ print $3 }' | sort -V | tail -n 1)
+cfg_ver=$(apt-cache madison "linux-config-$KVER" | awk '{ print $3 }' | sort -V | tail -n 1)
 [ -n "$cfg_ver" ] || die "the archive offers no linux-config-$KVER"
 cfg_deb=$CACHE_DL/linux-config-${KVER}_${cfg_ver}_amd64.deb
 if [ ! -f "$cfg_deb" ]; then
