@@ -57,9 +57,10 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 
 # follow T0: while the guest runs, print its milestones, splats and each test result as they
 # appear in the console and in test_progs' output (the full console stays in console.log).
-# A guest whose kernel oopsed or panicked and then printed nothing for OOPS_GRACE seconds
-# will not finish: it is stopped then, rather than at VM_TIMEOUT.
-OOPS_RE='Oops: |Kernel panic|kernel BUG at'
+# A guest whose kernel oopsed, panicked or found memory corrupted (KASAN) and then printed
+# nothing for OOPS_GRACE seconds will not finish: it is stopped then, rather than at
+# VM_TIMEOUT (after a KASAN report the tests may wait for what the corruption lost).
+OOPS_RE='Oops: |Kernel panic|kernel BUG at|BUG: KASAN: '
 OOPS_GRACE=${OOPS_GRACE:-60}
 follow() {
 	local t0=$1 c=0 r=0 nc nr quiet=0 out oopsed=0 silent=0 console
@@ -79,7 +80,7 @@ follow() {
 		[ "$oopsed" = 1 ] || ! grep -qE "$OOPS_RE" <<<"$console" || oopsed=1
 		[ "$nc" -gt "$c" ] || [ "$nr" -gt "$r" ] && silent=0 || silent=$((silent + 1))
 		if [ "$oopsed" = 1 ] && [ "$silent" -ge "$OOPS_GRACE" ]; then
-			printf '[vm %s]   guest stopped: its kernel oopsed, then printed nothing for %s s\n' \
+			printf '[vm %s]   guest stopped: its kernel oopsed (or KASAN reported), then printed nothing for %s s\n' \
 				"$(elapsed "$t0")" "$OOPS_GRACE"
 			kill -TERM "$(cat "$VMDIR/qemu.pid")" 2>/dev/null || true
 			return
