@@ -49,8 +49,8 @@ for p in "${mutations[@]}"; do
 		OUT=$mutate_out/$name "$ROOT/scripts/report.sh" >"$mutate_out/$name.report" 2>&1 || true
 		failed=$(tp_outcomes "$mutate_out/$name/vm/test_progs.log" |
 			awk '$1 ~ /\// && $2 == "FAIL" { print $1 }' | paste -sd, -)
-		splat=$(splats "$mutate_out/$name/vm/dmesg-tests.txt" 2>/dev/null | head -n 1 |
-			sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70)
+		splat=$(splats "$mutate_out/$name/vm/dmesg-tests.txt" 2>/dev/null | sed -n 1p |
+			sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70)	# sed reads all: no SIGPIPE
 		grep -q '^  FAIL: kmemleak' "$mutate_out/$name.report" && splat+="${splat:+, }kmemleak report"
 		# the first assertion that failed: the contract row that caught it
 		first=$(grep -m1 -E '^[A-Za-z_0-9]+:FAIL:' "$mutate_out/$name/vm/test_progs.log" 2>/dev/null |
