@@ -26,8 +26,16 @@ for p in "${patches[@]}"; do
 	t=$(date +%s)
 	ok=1
 	say "building ${name%.patch} (log: $log)"
+	# the config is merged again only when the patch can change it (a Kconfig file or the
+	# selftests' config): about 40 s each time
 	mapfile -t frags < <(config_fragments "$perpatch_wt")
-	if ! { merge_kconfig "$perpatch_wt" "$perpatch_build" "$KCONFIG_BASE" "${frags[@]}" &&
+	merge=1
+	if [ -f "$perpatch_build/.config" ] && [ "$p" != "${patches[0]}" ] &&
+		! git -C "$perpatch_wt" diff --name-only HEAD~1 HEAD |
+			grep -qE '(^|/)Kconfig|^tools/testing/selftests/bpf/config$'; then
+		merge=0
+	fi
+	if ! { { [ "$merge" = 0 ] || merge_kconfig "$perpatch_wt" "$perpatch_build" "$KCONFIG_BASE" "${frags[@]}"; } &&
 		make -C "$perpatch_wt" O="$perpatch_build" -j"$JOBS" "${KMAKE_FLAGS[@]}" vmlinux modules; } >>"$log" 2>&1; then
 		ok=0
 	fi
