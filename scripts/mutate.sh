@@ -13,10 +13,11 @@ export T=${T:-$SERIES_TESTS}
 export VM_TIMEOUT=${VM_TIMEOUT:-900}
 [ -x "$SELFTESTS/test_progs" ] || die "build first (make build)"
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
-IFS=, read -ra globs <<<"${MUT:-*}"	# MUT='0[4-9]-*,29-*': several globs
-names=()
-for g in "${globs[@]}"; do names+=(-o -name "$g.patch"); done
-mapfile -t mutations < <(find "$ROOT/mutations" -maxdepth 1 \( "${names[@]:1}" \) | sort)
+# MUT='29-*,0[4-9]-*': several globs, tried in that order (each glob's in name order)
+IFS=, read -ra globs <<<"${MUT:-*}"
+mapfile -t mutations < <(for g in "${globs[@]}"; do
+	find "$ROOT/mutations" -maxdepth 1 -name "$g.patch" | sort
+done | awk '!seen[$0]++')
 [ "${#mutations[@]}" -gt 0 ] || die "no mutations/${MUT:-*}.patch"
 mutate_out=$ROOT/out/mutate
 rm -rf "$mutate_out"; mkdir -p "$mutate_out"
