@@ -16,7 +16,7 @@
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
 #= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
 #= MUT='glob,glob'	make mutate: which mutations/*.patch to try
-#= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n; default: newest, pinned, oldest, vanilla)
+#= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n; default: newest, pinned, oldest, vanilla; none: none)
 #= FORCE=1		discard work-tree commits that were not exported
 #= KEEP_BUILDS=n	build directories kept in the cache (default 2)
 
@@ -39,10 +39,10 @@ help:
 #: deps		install what is missing (apt-get, as root)
 deps:
 	@$(SCRIPTS)/deps.sh
-#: base		Debian's linux-source-6.1 (or KERNEL_SRC) as a git work tree in the cache
+#: base		Debian's linux-source-6.1 at DEB_PIN (BASE=vanilla, KERNEL_SRC) as a git work tree in the cache
 base: deps
 	@$(SCRIPTS)/base.sh
-#: apply		git am of patches/*.patch onto the base (only when the series changed)
+#: apply		git am of prereq/ (where the base lacks it) and patches/ onto the base (when they changed)
 apply: base
 	@$(SCRIPTS)/apply.sh
 #: build		the kernel (FLAVOR) and test_progs, under O= in the cache

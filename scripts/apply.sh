@@ -55,19 +55,23 @@ while [ "$keep" -lt "${#want[@]}" ] && [ "$keep" -lt "${#have[@]}" ] &&
 	[ "${want[$keep]}" = "${have[$keep]}" ]; do
 	keep=$((keep + 1))
 done
-# tag_series_base: "series-base" is the last prerequisite applied, or the base
+# tag_series_base RECORD: "series-base" names the commit of the last prerequisite, as RECORD
+# lists what is applied (or the base when the base needs none); with fewer than all the
+# prerequisites applied, there is no tag, and make export refuses to run.
+npre=0
+for p in "${patches[@]}"; do case $p in "$PREREQ"/*) npre=$((npre + 1)) ;; esac; done
 tag_series_base() {
-	local n=0 p
-	for p in "${patches[@]}"; do case $p in "$PREREQ"/*) n=$((n + 1)) ;; esac; done
-	if [ "$n" -gt 0 ]; then
-		git -C "$WT" tag -f series-base "$(git -C "$WT" rev-list --reverse base..HEAD | sed -n "${n}p")" >/dev/null
-		say "prerequisites this base lacks, applied first: $n (series-base: the last of them)"
-	else
+	local c
+	if [ "$npre" -eq 0 ]; then
 		git -C "$WT" tag -f series-base base >/dev/null
+	elif c=$(sed -n "${npre}p" "$1" 2>/dev/null | cut -d' ' -f2) && [ -n "$c" ]; then
+		git -C "$WT" tag -f series-base "$c" >/dev/null
+	else
+		git -C "$WT" tag -d series-base >/dev/null 2>&1 || true
 	fi
 }
 if [ "$keep" -eq "${#want[@]}" ] && [ "$keep" -eq "${#have[@]}" ]; then
-	tag_series_base
+	tag_series_base "$record"
 	say "series unchanged (${#want[@]} patches applied); nothing to do"
 	stage_end
 	exit 0
@@ -99,6 +103,7 @@ stopped() {
 	exit 130
 }
 git -C "$WT" am --abort >/dev/null 2>&1 || true
+git -C "$WT" tag -d series-base >/dev/null 2>&1 || true	# set again once applied
 git -C "$WT" reset -q --hard "$target"
 head -n "$keep" "$record" 2>/dev/null >"$record.new" || true
 for ((i = keep; i < ${#patches[@]}; i++)); do
@@ -115,6 +120,7 @@ for ((i = keep; i < ${#patches[@]}; i++)); do
 		git -C "$WT" am --abort >/dev/null 2>&1 || true
 		mv "$record.new" "$record"	# the patches before it stay applied
 		rm -f "$inflight"
+		tag_series_base "$record"
 		# git am also fails when it is interrupted (Ctrl-C reaches it first)
 		if git -C "$WT" apply --check "$p" 2>/dev/null; then
 			die "git am stopped at ${p##*/}, which applies: interrupted? The patches before it stay applied; the next run applies the rest"
@@ -129,7 +135,8 @@ done
 mv "$record.new" "$record"
 rm -f "$inflight"
 trap - INT TERM
-tag_series_base
+tag_series_base "$record"
+[ "$npre" -eq 0 ] || say "prerequisites this base lacks, applied first: $npre (tag series-base: the last of them)"
 
 # Files whose content is what it was before keep their old mtime.
 restored=0

@@ -10,6 +10,7 @@
 # "make bases" markers). Not part of .ci/run: about 30 minutes per base tested cold.
 . "$(dirname "$0")/lib.sh"
 series_only bases
+[ -z "${KERNEL_SRC:-}" ] || die "make bases tries Debian's and vanilla bases, not KERNEL_SRC"
 stage_begin bases
 [ "$(id -u)" != 0 ] || run_logged "$LOGS/bases-apt-update.log" apt-get update
 mapfile -t versions < <(apt-cache madison "$DEB_PKG" | awk '{ print $3 }' | sort -uV)
@@ -22,7 +23,8 @@ bases_out=$OUT/bases
 mkdir -p "$bases_out"
 # the version of the series and its prerequisites: a test result is kept in
 # out/bases/<base>.result with it, and the table shows the results of this version only
-series_id=$(cat "$PREREQ"/*.patch "$ROOT"/patches/*.patch | sha256sum | cut -c1-12)
+series_id=$(find "$PREREQ" "$ROOT/patches" -maxdepth 1 -name '*.patch' 2>/dev/null | sort |
+	xargs cat | sha256sum | cut -c1-12)
 
 # in_base NAME CMD...: CMD with BASE and DEB_PIN of the base NAME (debian-V, vanilla-V)
 in_base() { local name=$1; shift; BASE=${name%%-*} DEB_PIN=${name#*-} "$@"; }
@@ -35,8 +37,8 @@ applies() {
 		echo "no base: $(grep -m1 ERROR "$bases_out/$1.base.log")"
 		return
 	fi
-	WT=$CACHE_SRC/$(cat "$CACHE_STATE/base-$1")
-	list=$(series_patches)
+	WT=$CACHE_SRC/$(cat "$CACHE_STATE/base-$1") || { echo "no base: no state file"; return; }
+	list=$(series_patches) || { echo "no: cannot list what applies (see above)"; return; }
 	idx=$(mktemp)
 	GIT_INDEX_FILE=$idx git -C "$WT" read-tree base
 	while read -r p; do
@@ -63,12 +65,20 @@ done
 STAGE=bases
 
 # make test on the newest, the pinned and the oldest Debian bases that apply, and vanilla
-if [ -n "${BASES_TEST+x}" ]; then
+# if it applies; BASES_TEST=a,b names others, BASES_TEST=none tests none
+tests=()
+if [ "${BASES_TEST:-}" = none ]; then
+	:
+elif [ -n "${BASES_TEST:-}" ]; then
 	read -ra tests <<<"${BASES_TEST//,/ }"
 else
-	tests=("vanilla-$VANILLA_PINNED")
-	[ "${#ok[@]}" -eq 0 ] || tests=("${ok[-1]}" "debian-$DEB_PINNED" "${ok[0]}" "${tests[@]}")
-	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | awk '!seen[$0]++')
+	if [ "${#ok[@]}" -gt 0 ]; then
+		tests=("${ok[-1]}")
+		case " ${ok[*]} " in *" debian-$DEB_PINNED "*) tests+=("debian-$DEB_PINNED") ;; esac
+		tests+=("${ok[0]}")
+	fi
+	case ${verdict[vanilla-$VANILLA_PINNED]} in yes*) tests+=("vanilla-$VANILLA_PINNED") ;; esac
+	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | grep . | awk '!seen[$0]++')
 fi
 # every tested base keeps its build while the others are built
 export KEEP_BUILDS=${KEEP_BUILDS:-$((${#tests[@]} + 2))}
@@ -79,7 +89,9 @@ for b in "${tests[@]}"; do
 	say "make test on $b (log: $log)"
 	t=$(date +%s)
 	rc=0
-	in_base "$b" env OUT="$bases_out/$b" make -C "$ROOT" --no-print-directory test >"$log" 2>&1 || rc=$?
+	# the base on make's command line: it overrides what the outer make's command line set
+	OUT=$bases_out/$b make -C "$ROOT" --no-print-directory test BASE="${b%%-*}" DEB_PIN="${b#*-}" \
+		KERNEL_SRC= KERNEL_TREE= >"$log" 2>&1 || rc=$?
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -n 1 || true)
 	if [ "$rc" = 0 ]; then
 		result[$b]="pass: ${line:-?} ($FLAVOR kernel; $(elapsed "$t"))"
@@ -116,7 +128,7 @@ cat "$bases_out/summary.md"
 
 # README.md's table: the lines between the markers, replaced by the summary
 readme=$ROOT/README.md
-if grep -q '^<!-- make bases: begin -->$' "$readme"; then
+if grep -q '^<!-- make bases: begin -->$' "$readme" && grep -q '^<!-- make bases: end -->$' "$readme"; then
 	awk -v table="$bases_out/summary.md" '
 		/^<!-- make bases: end -->$/ { while ((getline l < table) > 0) print l; skip = 0 }
 		!skip { print }

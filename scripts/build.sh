@@ -27,7 +27,8 @@ for d in "$CACHE_BUILD"/*; do
 		[ -d "${d%-unpatched}" ] || { say "evicting $d (its patched build is gone)"; rm -rf "$d"; } ;;
 	*-debug-* | *-fast-*) ;;
 	*-perpatch | *-stubs | *-debian-config)
-		[ -d "$CACHE_SRC/${n%-*}" ] || { say "evicting $d (its base is gone from the cache)"; rm -rf "$d"; } ;;
+		b=${n%-perpatch} b=${b%-stubs} b=${b%-debian-config}
+		[ -d "$CACHE_SRC/$b" ] || { say "evicting $d (its base is gone from the cache)"; rm -rf "$d"; } ;;
 	*) warn "unknown directory in the build cache, left alone: $d" ;;
 	esac
 done

@@ -40,7 +40,8 @@ kimg=$root/boot/vmlinuz-$krel
 # an out-of-tree module against the headers package, as DKMS would build one
 hdr=$root/usr/src/linux-headers-$krel
 mod=$deb_out/bpf_testmod
-cp -r "$WT/tools/testing/selftests/bpf/bpf_testmod" "$mod"
+mkdir -p "$mod"	# its sources only: the selftests' build leaves objects beside them
+git -C "$WT" archive HEAD tools/testing/selftests/bpf/bpf_testmod | tar -x -C "$mod" --strip-components=5
 run_logged "$LOGS/deb-module.log" make -C "$hdr" M="$mod" modules
 [ -f "$mod/bpf_testmod.ko" ] || die "no bpf_testmod.ko built against the headers package"
 modver=$(modinfo -F vermagic "$mod/bpf_testmod.ko" | cut -d' ' -f1)

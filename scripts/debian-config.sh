@@ -31,10 +31,7 @@ scratch_worktree "$deb_wt"
 git -C "$deb_wt" checkout -q --detach "$head"
 
 # Debian's config, less what needs Debian's build environment (its signing certificates)
-cmp -s "$deb_build/debian.config" "$deb_build/.config.debian" || {
-	cp "$deb_build/debian.config" "$deb_build/.config"
-	cp "$deb_build/debian.config" "$deb_build/.config.debian"
-}
+cp "$deb_build/debian.config" "$deb_build/.config"
 "$deb_wt/scripts/config" --file "$deb_build/.config" --set-str SYSTEM_TRUSTED_KEYS "" \
 	--set-str SYSTEM_REVOCATION_KEYS "" --disable MODULE_SIG_ALL --set-str MODULE_SIG_KEY "certs/signing_key.pem"
 run_logged "$LOGS/debian-config-olddefconfig.log" make -C "$deb_wt" O="$deb_build" olddefconfig
@@ -47,8 +44,8 @@ fi
 say "config: Debian's, with the series' options at their defaults (BPF_TEST_STRUCT_OPS off)"
 run_logged "$LOGS/debian-config-prepare.log" make -C "$deb_wt" O="$deb_build" -j"$JOBS" "${KMAKE_FLAGS[@]}" prepare
 
-# every kernel .c the series touches (not tools/, not Documentation/)
-mapfile -t files < <(git -C "$deb_wt" diff --name-only base HEAD -- '*.c' ':!tools' ':!samples')
+# every kernel .c the series adds or changes (not tools/)
+mapfile -t files < <(git -C "$deb_wt" diff --name-only --diff-filter=d base HEAD -- '*.c' ':!tools')
 # the CONFIG_ symbol that the Makefile line of FILE.o names, if any
 obj_config() {
 	grep -E "[[:space:]=]$(basename "$1")([[:space:]]|$)" "$deb_wt/$(dirname "$1")/Makefile" |
@@ -62,8 +59,10 @@ for f in "${files[@]}"; do
 		off+=("$o ($sym is off in Debian's config; compiled on its own all the same)")
 	fi
 	if make -C "$deb_wt" O="$deb_build" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$o" >"$log" 2>&1; then
-		if grep -qE "^(\.\./)*$f:[0-9]+:[0-9]+: warning" "$log"; then
-			grep -E "^(\.\./)*$f:[0-9]+:[0-9]+: warning" "$log" | head -n 5 >&2
+		# gcc names the file by the absolute path kbuild gives it (srctree with O=)
+		wre="(^|/)${f//./\\.}:[0-9]+:[0-9]+: warning"
+		if grep -qE "$wre" "$log"; then
+			grep -E "$wre" "$log" | head -n 5 >&2
 			failed+=("$o (warnings)")
 		else
 			built+=("$o")

@@ -7,10 +7,25 @@
 series_only export
 stage_begin export
 load_base
-# the series starts after the prerequisites that make apply put under it (tag series-base)
-from=base
-! git -C "$WT" rev-parse -q --verify series-base >/dev/null || from=series-base
+record=$WT/.git/applied-series
+# The series starts after the prerequisites that make apply put under it (tag series-base,
+# which make apply sets once they are all applied): they must be in HEAD's history, and be
+# what the record says was applied from prereq/.
+git -C "$WT" rev-parse -q --verify series-base >/dev/null ||
+	die "no tag series-base in $WT: the last make apply did not finish; run make apply"
+git -C "$WT" merge-base --is-ancestor series-base HEAD ||
+	die "series-base is not in the history of $WT's HEAD (were the prerequisites rewritten?)"
+from=series-base
 pre=$(git -C "$WT" rev-list --count "base..$from")
+mapfile -t pre_sums < <(head -n "$pre" "$record" 2>/dev/null | cut -d' ' -f1)
+for p in "$PREREQ"/*.patch; do
+	[ -f "$p" ] || continue
+	sum=$(sha256sum "$p" | cut -c1-64)
+	for i in "${!pre_sums[@]}"; do [ "${pre_sums[$i]}" != "$sum" ] || unset 'pre_sums[i]'; done
+done
+if [ "${#pre_sums[@]}" -ne 0 ] || [ "$(head -n "$pre" "$record" 2>/dev/null | wc -l)" -ne "$pre" ]; then
+	die "the $pre commit(s) under series-base are not the prerequisites of prereq/; run make apply"
+fi
 n=$(git -C "$WT" rev-list --count "$from..HEAD")
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes; commit them first"
 rm -f "$ROOT"/patches/*.patch
@@ -20,7 +35,6 @@ fi
 
 # Record what is applied (the prerequisites as they were, then the series), so that the
 # apply stage sees an unchanged series.
-record=$WT/.git/applied-series
 head -n "$pre" "$record" >"$record.new" 2>/dev/null || true
 mv "$record.new" "$record"
 mapfile -t commits < <(git -C "$WT" rev-list --reverse "$from..HEAD")

@@ -112,7 +112,8 @@ run_logged() {
 	say "ok in $(elapsed "$t")"
 }
 
-# The base selected by KERNEL_SRC (a user's 6.1.y tree) or, by default, Debian's package.
+# The base selected by KERNEL_TREE or KERNEL_SRC (a user's 6.1.y tree) or, by default,
+# Debian's package at DEB_PIN (BASE=debian) or the vanilla tarball of its source (BASE=vanilla).
 base_selector() {
 	if [ -n "${KERNEL_TREE:-}" ]; then
 		printf 'tree-%s' "$(realpath -m "$KERNEL_TREE" | sha256sum | cut -c1-12)"
@@ -246,9 +247,14 @@ series_only() {
 }
 
 # scratch_worktree DIR: a work tree of WT's repository at DIR (created when missing), clean
-# and detached at "base". make check, make per-patch and make test-base have one each.
+# and detached at "base". make check, make per-patch, make test-base and make debian-config
+# have one each.
+# One path serves every base: a work tree of another base's repository is made again.
 scratch_worktree() {
-	if [ ! -e "$1/.git" ]; then
+	local common
+	common=$(git -C "$1" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+	if [ ! -e "$1/.git" ] || [ "$common" != "$(git -C "$WT" rev-parse --path-format=absolute --git-common-dir)" ]; then
+		[ -z "$common" ] || git -C "$1" worktree remove --force "$1" 2>/dev/null || true
 		rm -rf "$1"
 		git -C "$WT" worktree prune
 		git -C "$WT" worktree add -q --detach "$1" base
@@ -266,14 +272,14 @@ am_patch() { git -C "$1" am -q --keep-cr "$2" >"$3" 2>&1; }
 prereq_needed() {
 	local idx rc=0
 	idx=$(mktemp)
-	GIT_INDEX_FILE=$idx git -C "$WT" read-tree base
+	GIT_INDEX_FILE=$idx git -C "$WT" read-tree base || { rm -f "$idx"; die "cannot read the base of $WT"; }
 	GIT_INDEX_FILE=$idx git -C "$WT" apply --cached --check "$1" 2>/dev/null || rc=$?
 	rm -f "$idx"
 	return "$rc"
 }
 
 # series_patches: what is applied to the base of WT, in order: the prerequisites it lacks,
-# then the series ($PATCHES).
+# then the series ($PATCHES). Called as list=$(series_patches): a failure stops the caller.
 series_patches() {
 	local p
 	if [ "$PATCHES" = "$ROOT/patches" ] && [ -d "$PREREQ" ]; then

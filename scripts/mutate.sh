@@ -15,6 +15,9 @@ export VM_TIMEOUT=${VM_TIMEOUT:-900}
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
 # MUT='29-*,0[4-9]-*': several globs, tried in that order (each glob's in name order)
 IFS=, read -ra globs <<<"${MUT:-*}"
+for g in "${globs[@]}"; do
+	[ -n "$(find "$ROOT/mutations" -maxdepth 1 -name "$g.patch" -print -quit)" ] || die "MUT: no mutations/$g.patch"
+done
 mapfile -t mutations < <(for g in "${globs[@]}"; do
 	find "$ROOT/mutations" -maxdepth 1 -name "$g.patch" | sort
 done | awk '!seen[$0]++')

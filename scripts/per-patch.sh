@@ -12,12 +12,13 @@ load_build
 perpatch_wt=$PERPATCH_WT
 perpatch_build=$CACHE_BUILD/$BASE_ID-perpatch
 list=$(series_patches)	# the prerequisites this base lacks, then the series
-mapfile -t patches <<<"$list"
+mapfile -t patches < <(grep . <<<"$list")
+[ "${#patches[@]}" -gt 0 ] || die "no patches"
 scratch_worktree "$perpatch_wt"
 mkdir -p "$perpatch_build/libbpf-check" "$LOGS/per-patch"
 setup_llvm_shim
 results=()
-failed=0
+failed=0 prev_ok=1
 for p in "${patches[@]}"; do
 	name=${p##*/}
 	log=$LOGS/per-patch/${name%.patch}.log
@@ -27,12 +28,12 @@ for p in "${patches[@]}"; do
 	ok=1
 	say "building ${name%.patch} (log: $log)"
 	# the config is merged again only when the patch can change it (a Kconfig file or the
-	# selftests' config): about 40 s each time
+	# selftests' config) or the last build failed: about 40 s each time
 	mapfile -t frags < <(config_fragments "$perpatch_wt")
 	merge=1
-	if [ -f "$perpatch_build/.config" ] && [ "$p" != "${patches[0]}" ] &&
-		! git -C "$perpatch_wt" diff --name-only HEAD~1 HEAD |
-			grep -qE '(^|/)Kconfig|^tools/testing/selftests/bpf/config$'; then
+	if [ -f "$perpatch_build/.config" ] && [ "$p" != "${patches[0]}" ] && [ "$prev_ok" = 1 ] &&
+		git -C "$perpatch_wt" diff --quiet HEAD~1 HEAD -- ':(glob)**/Kconfig*' \
+			tools/testing/selftests/bpf/config; then
 		merge=0
 	fi
 	if ! { { [ "$merge" = 0 ] || merge_kconfig "$perpatch_wt" "$perpatch_build" "$KCONFIG_BASE" "${frags[@]}"; } &&
@@ -40,7 +41,7 @@ for p in "${patches[@]}"; do
 		ok=0
 	fi
 	what="vmlinux+modules"
-	if [ "$ok" = 1 ] && git -C "$perpatch_wt" diff --name-only HEAD~1 HEAD | grep -q '^tools/'; then
+	if [ "$ok" = 1 ] && ! git -C "$perpatch_wt" diff --quiet HEAD~1 HEAD -- tools/; then
 		what+=", libbpf check, test_progs"
 		if ! { make -C "$perpatch_wt/tools/lib/bpf" OUTPUT="$perpatch_build/libbpf-check/" -j"$JOBS" check &&
 			build_test_progs "$perpatch_wt" "$perpatch_build"; } >>"$log" 2>&1; then
@@ -55,6 +56,7 @@ for p in "${patches[@]}"; do
 		grep -E 'error|Error' "$log" | tail -n 10 >&2 || true
 	fi
 	say "${results[-1]}"
+	prev_ok=$ok
 done
 STAGE=per-patch
 printf '  %s\n' "${results[@]}"
