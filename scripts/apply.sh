@@ -18,6 +18,9 @@ if [ -n "${KERNEL_TREE:-}" ]; then
 fi
 record=$WT/.git/applied-series
 inflight=$WT/.git/apply-in-progress
+if [ -f "$WT/.git/mutate.pid" ] && kill -0 "$(cat "$WT/.git/mutate.pid")" 2>/dev/null; then
+	die "make mutate is running (pid $(cat "$WT/.git/mutate.pid")) with a mutation in $WT: wait for it"
+fi
 if [ -f "$WT/.git/mutation" ]; then
 	warn "make mutate was stopped with mutation $(cat "$WT/.git/mutation") applied; restoring the work tree"
 	git -C "$WT" checkout -q -- .

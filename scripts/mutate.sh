@@ -29,9 +29,10 @@ rm -rf "$mutate_out"; mkdir -p "$mutate_out"
 # A mutation is applied only while $WT/.git/mutation names it; if this script is killed before
 # it restores the tree, the next "make apply" finds the file and restores it.
 rm -f "$BUILD/.harness-stamp"
-restore() { { git -C "$WT" checkout -q -- . && rm -f "$WT/.git/mutation"; } 2>/dev/null || true; }
+restore() { { git -C "$WT" checkout -q -- . && rm -f "$WT/.git/mutation" "$WT/.git/mutate.pid"; } 2>/dev/null || true; }
 kernel() { make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules; }
 trap restore EXIT
+echo $$ >"$WT/.git/mutate.pid"	# make apply leaves the tree alone while this runs
 
 table=()
 survived=0
