@@ -15,12 +15,13 @@ export VM_TIMEOUT=${VM_TIMEOUT:-900}
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
 # MUT='29-*,0[4-9]-*': several globs, tried in that order (each glob's in name order)
 IFS=, read -ra globs <<<"${MUT:-*}"
+mutations=()
 for g in "${globs[@]}"; do
-	[ -n "$(find "$ROOT/mutations" -maxdepth 1 -name "$g.patch" -print -quit)" ] || die "MUT: no mutations/$g.patch"
+	mapfile -t found < <(find "$ROOT/mutations" -maxdepth 1 -name "$g.patch" | sort)
+	[ "${#found[@]}" -gt 0 ] || die "MUT: no mutations/$g.patch"
+	mutations+=("${found[@]}")
 done
-mapfile -t mutations < <(for g in "${globs[@]}"; do
-	find "$ROOT/mutations" -maxdepth 1 -name "$g.patch" | sort
-done | awk '!seen[$0]++')
+mapfile -t mutations < <(printf '%s\n' "${mutations[@]}" | awk '!seen[$0]++')
 [ "${#mutations[@]}" -gt 0 ] || die "no mutations/${MUT:-*}.patch"
 mutate_out=$ROOT/out/mutate
 rm -rf "$mutate_out"; mkdir -p "$mutate_out"
