@@ -5,12 +5,17 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Every fork and exec costs a quarter to a whole second in the debug guest under TCG: the
 # script uses builtins wherever it can ("up" sets UP, no $(...) subshell).
 up() { local rest; read -r UP rest </proc/uptime; }
-jiffies() {	# sets JIFFIES from the first "jiffies:" line of /proc/timer_list
-	local key val
-	JIFFIES=
+# field FILE KEY: sets VAL to what follows KEY, the first word of a line of FILE. The file is
+# read whole first: line by line, bash seeks back after each line, and a seq_file whose
+# contents change between reads (timer_list, lockdep_stats) then gives torn lines.
+field() {
+	local all key val
+	VAL=
+	IFS= read -r -d '' all <"$1"
 	while read -r key val; do
-		[ "$key" = jiffies: ] && { JIFFIES=$val; return; }
-	done </proc/timer_list
+		[ "$key" = "$2" ] && { VAL=$val; return 0; }
+	done <<<"$all"
+	return 1
 }
 t_init=$EPOCHREALTIME
 mount -a -T "${0%/*}/fstab"
@@ -36,11 +41,7 @@ echo "HARNESS: booted in ${UP}s"
 # A boot that is already tainted or has lost lockdep cannot judge anything.
 read -r tainted </proc/sys/kernel/tainted
 debug_locks=
-if [ -r /proc/lockdep_stats ]; then
-	while read -r key val; do
-		[ "$key" = debug_locks: ] && debug_locks=$val
-	done </proc/lockdep_stats
-fi
+[ -r /proc/lockdep_stats ] && field /proc/lockdep_stats debug_locks: && debug_locks=$VAL
 echo "tainted=$tainted debug_locks=${debug_locks:-none}" >$RESULTS/preflight
 if [ "$tainted" != 0 ] || { [ "$FLAVOR" = debug ] && [ "$debug_locks" != 1 ]; }; then
 	echo "HARNESS: preflight failed: tainted=$tainted debug_locks=${debug_locks:-none}"
@@ -57,8 +58,8 @@ echo ok >>$RESULTS/preflight
 KML=/sys/kernel/debug/kmemleak
 [ -w $KML ] && echo scan=off >$KML
 echo "$MARKER" >/dev/kmsg
-jiffies
-echo "$JIFFIES" >$RESULTS/marker.jiffies
+field /proc/timer_list jiffies:
+echo "$VAL" >$RESULTS/marker.jiffies
 up
 echo "HARNESS: tests start at ${UP}s"
 cd "$SELFTESTS" || { echo "HARNESS: no $SELFTESTS"; off; }
