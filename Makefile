@@ -4,6 +4,7 @@
 
 #= DEB_PIN=6.1.x-n	the version of Debian's linux-source-6.1 to use as the base (default: the pinned one)
 #= BASE=vanilla		vanilla 6.1.y instead: the .orig tarball of Debian's linux source package at DEB_PIN
+#= ARCH=arm64		cross-build for arm64 and boot qemu-system-aarch64 (virt, TCG) with an arm64 Debian root
 #= KERNEL_SRC=dir	a 6.1.y git tree to use instead of Debian's linux-source-6.1 (cloned, never modified)
 #= KERNEL_TREE=dir	a 6.1.y tree built and tested as it is (uncommitted changes included, no series applied, outputs in CACHE)
 #= T=a,b		test_progs -a filter of make test / make vm (globs allowed, passed quoted)
@@ -16,7 +17,7 @@
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
 #= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
 #= MUT='glob,glob'	make mutate: which mutations/*.patch to try
-#= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n; default: newest, pinned, oldest, vanilla; none: none)
+#= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n, either with @arm64; default: newest, pinned, oldest, vanilla, pinned@arm64; none: none)
 #= FORCE=1		discard work-tree commits that were not exported
 #= KEEP_BUILDS=n	build directories kept in the cache (default 2)
 

@@ -5,7 +5,8 @@
 # stage (download, checksum, a git work tree in the cache), then the prerequisites it lacks
 # (prereq/) and the series applied in a scratch index (git apply --cached, as strict as git am).
 # Then "make test" on the bases of BASES_TEST (default: the newest, the pinned and the oldest
-# Debian version the series applies to, and vanilla), each into out/bases/<base>/. Writes
+# Debian version the series applies to, and vanilla, and the pinned one on arm64 too: a test
+# named <base>@arm64 is make test ARCH=arm64), each into out/bases/<test>/. Writes
 # out/bases/summary.md and, from it, the known-bases table of README.md (between its
 # "make bases" markers). Not part of .ci/run: about 30 minutes per base tested cold.
 . "$(dirname "$0")/lib.sh"
@@ -64,8 +65,8 @@ for b in "${bases[@]}"; do
 done
 STAGE=bases
 
-# make test on the newest, the pinned and the oldest Debian bases that apply, and vanilla
-# if it applies; BASES_TEST=a,b names others, BASES_TEST=none tests none
+# make test on the newest, the pinned and the oldest Debian bases that apply, vanilla if it
+# applies, and the pinned base on arm64; BASES_TEST=a,b names others, BASES_TEST=none tests none
 tests=()
 if [ "${BASES_TEST:-}" = none ]; then
 	:
@@ -78,6 +79,7 @@ else
 		tests+=("${ok[0]}")
 	fi
 	case ${verdict[vanilla-$VANILLA_PINNED]} in yes*) tests+=("vanilla-$VANILLA_PINNED") ;; esac
+	case " ${ok[*]} " in *" debian-$DEB_PINNED "*) tests+=("debian-$DEB_PINNED@arm64") ;; esac
 	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | grep . | awk '!seen[$0]++')
 fi
 # every tested base keeps its build while the others are built
@@ -86,25 +88,27 @@ declare -A result=()
 for b in "${tests[@]}"; do
 	STAGE="bases $b"
 	log=$bases_out/$b.test.log
-	say "make test on $b (log: $log)"
+	base=${b%@*} arch=x86_64
+	[ "$base" = "$b" ] || arch=${b#*@}
+	say "make test on $base, $arch (log: $log)"
 	t=$(date +%s)
 	rc=0
 	# the base on make's command line: it overrides what the outer make's command line set
-	OUT=$bases_out/$b make -C "$ROOT" --no-print-directory test BASE="${b%%-*}" DEB_PIN="${b#*-}" \
-		KERNEL_SRC= KERNEL_TREE= >"$log" 2>&1 || rc=$?
+	OUT=$bases_out/$b make -C "$ROOT" --no-print-directory test BASE="${base%%-*}" DEB_PIN="${base#*-}" \
+		ARCH="$arch" KERNEL_SRC= KERNEL_TREE= >"$log" 2>&1 || rc=$?
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -n 1 || true)
 	if [ "$rc" = 0 ]; then
-		result[$b]="pass: ${line:-?} ($FLAVOR kernel; $(elapsed "$t"))"
+		result[$b]="pass: ${line:-?} ($arch, $FLAVOR kernel; $(elapsed "$t"))"
 	else
-		result[$b]="FAIL: ${line:-no summary, see out/bases/$b.test.log} ($FLAVOR kernel)"
+		result[$b]="FAIL: ${line:-no summary, see out/bases/$b.test.log} ($arch, $FLAVOR kernel)"
 		tail -n 20 "$log" >&2
 	fi
 	echo "$series_id ${result[$b]}" >"$bases_out/$b.result"
 	say "${result[$b]}"
 done
 STAGE=bases
-# the results of earlier runs on this version of the series, for the bases not tested now
-for b in "${bases[@]}"; do
+# the results of earlier runs on this version of the series, for the tests not run now
+for b in "${bases[@]}" "debian-$DEB_PINNED@arm64"; do
 	[ -z "${result[$b]:-}" ] || continue
 	r=$(cat "$bases_out/$b.result" 2>/dev/null || true)
 	[ "${r%% *}" != "$series_id" ] || result[$b]=${r#* }
@@ -120,6 +124,7 @@ done
 		vanilla-*) name="vanilla $(sed 's/^vanilla-//' "$CACHE_STATE/base-$b" 2>/dev/null) (.orig of Debian's linux ${b#vanilla-})" ;;
 		esac
 		echo "| $name | ${verdict[$b]} | ${result[$b]:--} |"
+		[ -z "${result[$b@arm64]:-}" ] || echo "| $name, arm64 | ${verdict[$b]} | ${result[$b@arm64]} |"
 	done
 	echo
 	echo "Written by \`make bases\` on $(date -u +%Y-%m-%d) ($(uname -m), $(nproc) CPUs; series $series_id)."

@@ -18,6 +18,16 @@ checks=(
 	"cmd:shellcheck shellcheck"	# make check
 	"cmd:dpkg-gencontrol dpkg-dev"	# make deb
 )
+# ARCH=arm64: the cross compiler, QEMU's arm64 machines, the guest's root (rootfs.sh), and
+# the libraries test_progs, bpftool and sign-file link against, as Debian's arm64 multiarch packages
+if [ "$KARCH" = arm64 ]; then
+	checks+=("cmd:aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu" "cmd:qemu-system-aarch64 qemu-system-arm"
+		"cmd:mmdebstrap mmdebstrap")
+	for l in libelf:libelf-dev libz:zlib1g-dev libcap:libcap-dev libzstd:libzstd-dev \
+		libcrypto:libssl-dev; do
+		checks+=("file:/usr/lib/aarch64-linux-gnu/${l%%:*}.so ${l#*:}:arm64")
+	done
+fi
 missing=()
 for c in "${checks[@]}"; do
 	what=${c%% *} pkg=${c#* }
@@ -25,6 +35,7 @@ for c in "${checks[@]}"; do
 	cmd:*) command -v "${what#cmd:}" >/dev/null 2>&1 && continue ;;
 	hdr:*) [ -e "/usr/include/${what#hdr:}" ] && continue ;;
 	py:*) /usr/bin/python3 -c "import ${what#py:}" 2>/dev/null && continue ;;
+	file:*) [ -e "${what#file:}" ] && continue ;;
 	esac
 	missing+=("$pkg")
 done
@@ -34,6 +45,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		say "installing: ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
+		if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' &&
+			! dpkg --print-foreign-architectures | grep -qx arm64; then
+			say "adding arm64 to dpkg's architectures (multiarch), for the arm64 libraries"
+			dpkg --add-architecture arm64
+		fi
 		run_logged "$LOGS/deps-update.log" apt-get update
 		run_logged "$LOGS/deps-install.log" apt-get install -y --no-install-recommends "${missing[@]}"
 	else
@@ -43,5 +59,5 @@ fi
 
 ver=$(pahole --version 2>/dev/null | tr -d v)
 printf '%s\n1.16\n' "$ver" | sort -V -C -r || die "pahole $ver is too old; DEBUG_INFO_BTF needs >= 1.16"
-say "all present: gcc $(gcc -dumpversion), clang $(clang-19 -dumpversion), pahole $ver, $(qemu-system-x86_64 --version | head -n 1)"
+say "all present: gcc $(gcc -dumpversion), clang $(clang-19 -dumpversion), pahole $ver, $($QEMU --version | head -n 1)"
 stage_end

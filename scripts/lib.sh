@@ -50,10 +50,11 @@ mkdir -p "$CACHE" "$LOGS"
 #   apt-src/              the deb-src list and index of BASE=vanilla
 #   state/                base-<selector> (which base), kvm-probe (per host boot)
 #   llvm-shim/            plain names for the LLVM 19 tools
-#   build/<base>-<flavor>-<config hash>   kernel + test_progs (build.sh); most recent kept
+#   build/<base>[-<arch>]-<flavor>-<config hash>   kernel + test_progs (build.sh); most recent kept
 #   build/<that>-unpatched                its unpatched twin (make test-base)
 #   build/<base>-perpatch, -stubs, -debian-config   make per-patch, make stubs, make debian-config
 #   base-wt/, perpatch-wt/, check-wt/, debian-config-wt/   extra work trees of WT
+#   rootfs-arm64/         the arm64 guest's root (rootfs.sh, ARCH=arm64)
 #   upstream-6.12/        a cache of the same layout for make upstream-demo
 #   build-latest-<flavor> a link to the last build of that flavor
 CACHE_SRC=$CACHE/src CACHE_DL=$CACHE/dl CACHE_STATE=$CACHE/state CACHE_BUILD=$CACHE/build
@@ -146,9 +147,25 @@ load_base() {
 # config from the kernel tree $1 and what it needs to survive olddefconfig, then the debug
 # options. See configs/.
 KCONFIG_BASE=allnoconfig
-# What QEMU boots. (The debug vmlinux itself, through the PVH entry point, triple-faults
-# at its first instruction under QEMU 7.2 TCG; not yet understood.)
-KIMG_TARGET=bzImage			# the make target
+# The architecture of the kernel, test_progs and the guest (ARCH, as kbuild reads it):
+# x86_64, native, or arm64, cross-built with Debian's gcc-aarch64-linux-gnu and booted on
+# qemu-system-aarch64's virt machine with an arm64 Debian root of its own (rootfs.sh).
+# What QEMU boots: on x86_64 bzImage (the debug vmlinux itself, through the PVH entry point,
+# triple-faults at its first instruction under QEMU 7.2 TCG; not yet understood).
+# KARCH is the harness's name for it; kbuild and the tools get ARCH and CROSS_COMPILE only
+# when cross-building, and build x86_64 as they always did.
+case ${ARCH:-x86_64} in
+x86_64 | x86)
+	unset ARCH CROSS_COMPILE
+	KARCH=x86_64 SRCARCH=x86 KIMG_TARGET=bzImage KIMG_PATH=arch/x86/boot/bzImage
+	QEMU=qemu-system-x86_64 CONSOLE=ttyS0 ;;
+arm64)
+	export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+	KARCH=arm64 SRCARCH=arm64 KIMG_TARGET=Image KIMG_PATH=arch/arm64/boot/Image
+	QEMU=qemu-system-aarch64 CONSOLE=ttyAMA0 ;;
+*) echo "ARCH must be x86_64 or arm64, not '$ARCH'" >&2; exit 1 ;;
+esac
+ROOTFS=$CACHE/rootfs-$KARCH		# the guest's root on arm64 (x86_64 boots the host's)
 # Added to every kernel make of the harness. gcc's variable tracking only makes the DWARF say
 # where local variables live, which neither BTF (types and prototypes) nor ORC stack traces
 # use; gcc generates the same code without it, and the debug kernel compiles ~8% faster.
@@ -157,8 +174,7 @@ KIMG_TARGET=bzImage			# the make target
 # and clang's LLVMgold plugins there (llvm-*-linker-tools) make that ~130 ms an object;
 # gcc-nm names gcc's own LTO plugin and takes ~15 ms, with the same output (compared on
 # every object and on vmlinux). About 3 minutes of a cold debug build on 2 cores.
-KMAKE_FLAGS=(KCFLAGS=-fno-var-tracking-assignments NM=gcc-nm)
-KIMG_PATH=arch/x86/boot/bzImage		# and what it builds, under O=
+KMAKE_FLAGS=(KCFLAGS=-fno-var-tracking-assignments NM="${CROSS_COMPILE:-}gcc-nm")
 config_fragments() {
 	echo "$ROOT/configs/core.config"
 	echo "$ROOT/configs/guest.config"
@@ -169,6 +185,8 @@ config_fragments() {
 		echo "$ROOT/configs/debug.config"
 		echo "$ROOT/configs/fault.config"
 	fi
+	# a cross-built guest's own: last, it names what its architecture has not
+	[ "$KARCH" = x86_64 ] || echo "$ROOT/configs/$KARCH/guest.config"
 	if [ -n "${EXTRA_CONFIG:-}" ]; then echo "$EXTRA_CONFIG"; fi	# make upstream-demo
 }
 
@@ -195,6 +213,14 @@ vmlinux_h_types() {
 build_test_progs() {
 	local tree=$1 build_dir=$2
 	local vh=$build_dir/kselftest/bpf/tools/include/vmlinux.h bpftool=$build_dir/kselftest/bpf/tools/sbin/bpftool
+	# Cross-built, the selftests build the bpftool that generates the skeletons in host-tools/,
+	# and clang builds the urandom_read programs for the target: 6.1's Makefile gives clang
+	# the target only when CC is clang itself.
+	local cross=()
+	if [ -n "${CROSS_COMPILE:-}" ]; then
+		bpftool=$build_dir/kselftest/bpf/host-tools/sbin/bpftool
+		cross=(CLANG="clang --target=${CROSS_COMPILE%-}")
+	fi
 	mkdir -p "$build_dir/kselftest/bpf"
 	# Every BPF object depends on vmlinux.h, and every skeleton on bpftool; the selftests
 	# regenerate the one, and rebuild the other (its own skeletons use vmlinux), whenever
@@ -223,7 +249,17 @@ build_test_progs() {
 	# (called after || or in an if, where set -e is off: the status is passed on by hand)
 	local rc=0
 	make -C "$st" -j"$JOBS" O="$build_dir" KDIR="$build_dir" \
-		OUTPUT="$build_dir/kselftest/bpf" VMLINUX_BTF="$build_dir/vmlinux" "${old[@]}" test_progs || rc=$?
+		OUTPUT="$build_dir/kselftest/bpf" VMLINUX_BTF="$build_dir/vmlinux" "${cross[@]}" "${old[@]}" \
+		test_progs || rc=$?
+	# Cross-built, 6.1's selftests build bpftool for the host only (host-tools/, for the
+	# skeletons); the tests that run bpftool in the guest (./tools/sbin/bpftool) get one
+	# built for the guest's architecture.
+	if [ "$rc" = 0 ] && [ -n "${CROSS_COMPILE:-}" ]; then
+		mkdir -p "$build_dir/kselftest/bpf/tools/build/bpftool-$KARCH"
+		make -C "$tree/tools/bpf/bpftool" -j"$JOBS" \
+			OUTPUT="$build_dir/kselftest/bpf/tools/build/bpftool-$KARCH/" \
+			DESTDIR="$build_dir/kselftest/bpf/tools" prefix= install-bin || rc=$?
+	fi
 	if [ -n "${KERNEL_TREE:-}" ]; then
 		comm -13 <(printf '%s\n' "$before") <(find "$st" \( -type f -o -type l \) | sort) |
 			xargs -r -d '\n' rm -f --
@@ -318,9 +354,12 @@ load_build() {
 	load_base
 	case "$FLAVOR" in debug|fast) ;; *) die "FLAVOR must be debug or fast, not '$FLAVOR'";; esac
 	local h
+	local arch=	# x86_64 keeps the names it had before there was an ARCH
+	[ "$KARCH" = x86_64 ] || arch=-$KARCH
 	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config ${EXTRA_CONFIG:+"$EXTRA_CONFIG"}
+		[ -z "$arch" ] || grep -h '^[^#]\|is not set' "$ROOT/configs/$KARCH"/*.config
 		echo "flavor=$FLAVOR base=$KCONFIG_BASE") |
 		sha256sum | cut -c1-12)
-	BUILD=$CACHE_BUILD/$BASE_ID-$FLAVOR-$h
+	BUILD=$CACHE_BUILD/$BASE_ID$arch-$FLAVOR-$h
 	SELFTESTS=$BUILD/kselftest/bpf
 }

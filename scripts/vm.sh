@@ -24,28 +24,49 @@ SELFTESTS=${VM_SELFTESTS:-$SELFTESTS}	# make regress: the base's own test_progs
 [ -f "$KIMG" ] || die "no kernel at $KIMG; run 'make build'"
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build'"
 
-CMDLINE="console=ttyS0,115200 root=/dev/root rootfstype=9p ro
+# The guest's root: the host's own on x86_64; a cross-built guest gets a root of its
+# architecture (scripts/rootfs.sh) whose PID 1 mounts the host's root and binds the harness
+# and the cache at their host paths (the kernel hands harness_root= and harness_cache= to it).
+guest_root=/ init=$ROOT/scripts/guest/init.sh arch_args=(no5lvl)
+machine=() host_share=()
+if [ "$KARCH" != x86_64 ]; then
+	"$ROOT/scripts/rootfs.sh"
+	guest_root=$ROOTFS init=/harness-init arch_args=("harness_root=$ROOT" "harness_cache=$CACHE")
+	mkdir -p "$ROOTFS$ROOT" "$ROOTFS$CACHE"	# the mount points of the binds
+	machine=(-M virt)
+	# shellcheck disable=SC2054 # QEMU's options are comma-separated lists
+	host_share=(-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap
+		-device virtio-9p-pci,fsdev=host,mount_tag=host)
+fi
+CMDLINE="console=$CONSOLE,115200 root=/dev/root rootfstype=9p ro
  rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000
- init=$ROOT/scripts/guest/init.sh panic=-1 ignore_loglevel
- kasan_multi_shot no5lvl ${BOOT_ARGS:-}"
+ init=$init panic=-1 ignore_loglevel
+ kasan_multi_shot ${arch_args[*]} ${BOOT_ARGS:-}"
 read -ra words <<<"$(tr '\n' ' ' <<<"$CMDLINE")"	# one line, single spaces
 CMDLINE="${words[*]}"
 
 # shellcheck disable=SC2054 # QEMU's options are comma-separated lists
-QEMU_ARGS=(-smp "$VM_CPUS" -m "$VM_MEM" -nographic -no-reboot -kernel "$KIMG"
-	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
+QEMU_ARGS=("${machine[@]}" -smp "$VM_CPUS" -m "$VM_MEM" -nographic -no-reboot -kernel "$KIMG"
+	-fsdev local,id=root,path="$guest_root",security_model=none,readonly=on,multidevs=remap
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
 	-fsdev local,id=res,path="$VMDIR",security_model=none,multidevs=remap
-	-device virtio-9p-pci,fsdev=res,mount_tag=results)
+	-device virtio-9p-pci,fsdev=res,mount_tag=results "${host_share[@]}")
+# the CPU QEMU emulates: the host's with KVM; under TCG "max", on arm64 with QEMU's own
+# pointer authentication algorithm, which TCG emulates much faster than the architected one
+qemu_cpu() {	# ACCEL
+	if [ "$1" = kvm ]; then echo host
+	elif [ "$KARCH" = arm64 ]; then echo max,pauth-impdef=on
+	else echo max
+	fi
+}
 
 # QEMU runs under timeout(1), which puts it in a process group of its own, away from the
 # terminal's Ctrl-C: it is started in the background and waited for, so that the INT/TERM
 # trap below can stop it.
 qpid=
 qemu() {	# ACCEL LOG SECONDS [extra -append words]
-	local accel=$1 log=$2 secs=$3 cpu=max rc=0
-	[ "$accel" = kvm ] && cpu=host
-	timeout --kill-after=10 "$secs" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
+	local accel=$1 log=$2 secs=$3 rc=0
+	timeout --kill-after=10 "$secs" "$QEMU" -accel "$accel" -cpu "$(qemu_cpu "$accel")" \
 		"${QEMU_ARGS[@]}" -monitor none -serial stdio -append "$CMDLINE ${4:-}" \
 		</dev/null >"$log" 2>&1 &
 	qpid=$!
@@ -116,7 +137,10 @@ kvm_probe() {	# prints "kvm" or "tcg <why>"
 	esac
 }
 ACCEL=${ACCEL:-}
-if [ -z "$ACCEL" ]; then
+if [ -z "$ACCEL" ] && [ "$KARCH" != x86_64 ]; then
+	ACCEL=tcg
+	say "a $KARCH guest on an x86_64 host: TCG"
+elif [ -z "$ACCEL" ]; then
 	probed=$CACHE_STATE/kvm-probe
 	boot_id=$(cat /proc/sys/kernel/random/boot_id)
 	mkdir -p "$CACHE_STATE"
@@ -139,7 +163,7 @@ else
 fi
 MARKER="HARNESS-TESTS-START-$$-$(date +%s)"
 # the one file that hands parameters to the guest (sourced by scripts/guest/init.sh)
-for v in SELFTESTS CMD LOG FLAVOR MARKER VM_SHELL GUEST_SCRIPT; do
+for v in SELFTESTS CMD LOG FLAVOR MARKER VM_SHELL GUEST_SCRIPT CONSOLE; do
 	printf '%s=%q\n' "$v" "${!v:-}"
 done >"$VMDIR/params"
 echo "$FLAVOR" >"$VMDIR/flavor"
@@ -148,14 +172,13 @@ vng="vng --run $KIMG --cpus $VM_CPUS --memory $VM_MEM --user root --cwd $SELFTES
 vng+=" --append 'kasan_multi_shot no5lvl${BOOT_ARGS:+ $BOOT_ARGS}'"
 [ "$ACCEL" = kvm ] || vng+=" --disable-kvm"
 [ -n "$VM_SHELL" ] || vng+=" --exec $(printf %q "$CMD")"
-say "the same with virtme-ng (not needed here): $vng"
+[ "$KARCH" != x86_64 ] || say "the same with virtme-ng (not needed here): $vng"
 
 if [ -n "$VM_SHELL" ]; then
 	# QEMU on this terminal; the guest's console is the shell's. Ctrl-A X stops QEMU.
 	say "root shell in the guest ($ACCEL); 'exit' powers it off, Ctrl-A X stops QEMU"
-	rc=0 cpu=max
-	[ "$ACCEL" = kvm ] && cpu=host
-	qemu-system-x86_64 -accel "$ACCEL" -cpu "$cpu" "${QEMU_ARGS[@]}" -serial mon:stdio \
+	rc=0
+	"$QEMU" -accel "$ACCEL" -cpu "$(qemu_cpu "$ACCEL")" "${QEMU_ARGS[@]}" -serial mon:stdio \
 		-append "$CMDLINE" || rc=$?
 	say "guest gone (QEMU exit $rc); its kernel log: $VMDIR/dmesg.txt"
 	exit "$rc"

@@ -66,7 +66,7 @@ cd "$SELFTESTS" || { echo "HARNESS: no $SELFTESTS"; off; }
 if [ -n "$VM_SHELL" ]; then
 	# make shell: the console is a terminal; the shell gets it as its controlling tty
 	echo "HARNESS: root shell in $SELFTESTS; exit or Ctrl-D powers the guest off"
-	setsid -w -c bash -i <>/dev/ttyS0 >&0 2>&1
+	setsid -w -c bash -i <>"/dev/$CONSOLE" >&0 2>&1
 	dmesg >$RESULTS/dmesg.txt
 	off
 fi
