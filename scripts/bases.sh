@@ -88,9 +88,11 @@ declare -A result=()
 for b in "${tests[@]}"; do
 	STAGE="bases $b"
 	log=$bases_out/$b.test.log
-	base=${b%@*} arch=x86_64
+	# ARCH goes on make's command line, and so to kbuild: x86, kbuild's own name on x86_64
+	base=${b%@*} arch=x86
 	[ "$base" = "$b" ] || arch=${b#*@}
-	say "make test on $base, $arch (log: $log)"
+	case $arch in x86 | arm64) ;; *) die "BASES_TEST: $b: the architecture after @ is arm64" ;; esac
+	say "make test on $base, ${arch/#x86/x86_64} (log: $log)"
 	t=$(date +%s)
 	rc=0
 	# the base on make's command line: it overrides what the outer make's command line set
@@ -98,9 +100,9 @@ for b in "${tests[@]}"; do
 		ARCH="$arch" KERNEL_SRC= KERNEL_TREE= >"$log" 2>&1 || rc=$?
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -n 1 || true)
 	if [ "$rc" = 0 ]; then
-		result[$b]="pass: ${line:-?} ($arch, $FLAVOR kernel; $(elapsed "$t"))"
+		result[$b]="pass: ${line:-?} (${arch/#x86/x86_64}, $FLAVOR kernel; $(elapsed "$t"))"
 	else
-		result[$b]="FAIL: ${line:-no summary, see out/bases/$b.test.log} ($arch, $FLAVOR kernel)"
+		result[$b]="FAIL: ${line:-no summary, see out/bases/$b.test.log} (${arch/#x86/x86_64}, $FLAVOR kernel)"
 		tail -n 20 "$log" >&2
 	fi
 	echo "$series_id ${result[$b]}" >"$bases_out/$b.result"
@@ -108,7 +110,7 @@ for b in "${tests[@]}"; do
 done
 STAGE=bases
 # the results of earlier runs on this version of the series, for the tests not run now
-for b in "${bases[@]}" "debian-$DEB_PINNED@arm64"; do
+for b in "${bases[@]}" "${bases[@]/%/@arm64}"; do
 	[ -z "${result[$b]:-}" ] || continue
 	r=$(cat "$bases_out/$b.result" 2>/dev/null || true)
 	[ "${r%% *}" != "$series_id" ] || result[$b]=${r#* }

@@ -124,7 +124,7 @@ setup_llvm_shim
 run_logged "$LOGS/selftests.log" build_test_progs "$WT" "$BUILD"
 
 echo "$stamp" >"$BUILD/.harness-stamp"
-ln -sfn "$BUILD" "$CACHE/build-latest-$FLAVOR"
+ln -sfn "$BUILD" "$CACHE/build-latest$BUILD_ARCH-$FLAVOR"
 say "kernel:     $BUILD/$KIMG_PATH ($(cat "$BUILD/include/config/kernel.release" 2>/dev/null))"
 say "test_progs: $SELFTESTS/test_progs"
 stage_end

@@ -6,6 +6,7 @@
 # an out-of-tree module (the selftests' bpf_testmod) is built against the headers package.
 . "$(dirname "$0")/lib.sh"
 series_only deb
+x86_64_only deb
 stage_begin deb
 load_build
 [ -f "$BUILD/$KIMG_PATH" ] || die "no kernel at $BUILD/$KIMG_PATH; run 'make build'"

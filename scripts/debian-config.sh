@@ -9,6 +9,7 @@
 # of that config (hours on 2 cores) is not built.
 . "$(dirname "$0")/lib.sh"
 series_only debian-config
+x86_64_only debian-config
 stage_begin debian-config
 load_base
 deb_wt=$CACHE/debian-config-wt

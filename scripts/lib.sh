@@ -56,7 +56,7 @@ mkdir -p "$CACHE" "$LOGS"
 #   base-wt/, perpatch-wt/, check-wt/, debian-config-wt/   extra work trees of WT
 #   rootfs-arm64/         the arm64 guest's root (rootfs.sh, ARCH=arm64)
 #   upstream-6.12/        a cache of the same layout for make upstream-demo
-#   build-latest-<flavor> a link to the last build of that flavor
+#   build-latest[-<arch>]-<flavor>   a link to the last build of that flavor
 CACHE_SRC=$CACHE/src CACHE_DL=$CACHE/dl CACHE_STATE=$CACHE/state CACHE_BUILD=$CACHE/build
 BASE_WT=$CACHE/base-wt PERPATCH_WT=$CACHE/perpatch-wt CHECK_WT=$CACHE/check-wt
 
@@ -282,6 +282,12 @@ series_only() {
 	[ -z "${KERNEL_TREE:-}" ] || die "make $1 works on the series in the cache, not on KERNEL_TREE"
 }
 
+# x86_64_only NAME: stages with build directories and configs of x86_64 alone (per-patch,
+# stubs, debian-config: Debian's amd64 config; deb: amd64 packages) refuse ARCH=arm64.
+x86_64_only() {
+	[ "$KARCH" = x86_64 ] || die "make $1 is for x86_64 only, not ARCH=$KARCH"
+}
+
 # scratch_worktree DIR: a work tree of WT's repository at DIR (created when missing), clean
 # and detached at "base". make check, make per-patch, make test-base and make debian-config
 # have one each.
@@ -354,12 +360,12 @@ load_build() {
 	load_base
 	case "$FLAVOR" in debug|fast) ;; *) die "FLAVOR must be debug or fast, not '$FLAVOR'";; esac
 	local h
-	local arch=	# x86_64 keeps the names it had before there was an ARCH
-	[ "$KARCH" = x86_64 ] || arch=-$KARCH
+	BUILD_ARCH=	# x86_64 keeps the names it had before there was an ARCH
+	[ "$KARCH" = x86_64 ] || BUILD_ARCH=-$KARCH
 	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config ${EXTRA_CONFIG:+"$EXTRA_CONFIG"}
-		[ -z "$arch" ] || grep -h '^[^#]\|is not set' "$ROOT/configs/$KARCH"/*.config
+		[ -z "$BUILD_ARCH" ] || grep -h '^[^#]\|is not set' "$ROOT/configs/$KARCH"/*.config
 		echo "flavor=$FLAVOR base=$KCONFIG_BASE") |
 		sha256sum | cut -c1-12)
-	BUILD=$CACHE_BUILD/$BASE_ID$arch-$FLAVOR-$h
+	BUILD=$CACHE_BUILD/$BASE_ID$BUILD_ARCH-$FLAVOR-$h
 	SELFTESTS=$BUILD/kselftest/bpf
 }

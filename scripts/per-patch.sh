@@ -6,6 +6,7 @@
 # builds test_progs. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
 series_only per-patch
+x86_64_only per-patch
 FLAVOR=fast
 stage_begin per-patch
 load_build

@@ -10,8 +10,8 @@
 stage_begin "rootfs/$KARCH"
 [ "$KARCH" != x86_64 ] || { say "x86_64 boots the host's root: nothing to do"; stage_end; exit 0; }
 # what init.sh and the tests run: bash, sh (popen(3) of bpftool), mount(8), ip, stdbuf, dmesg,
-# setsid, sysctl, modprobe, and the libraries of test_progs and bpftool
-PKGS=bash,dash,coreutils,util-linux,mount,iproute2,procps,kmod,libelf1,zlib1g,libzstd1,libcap2
+# setsid, sysctl, modprobe, and the libraries of test_progs, bpftool and sign-file
+PKGS=bash,dash,coreutils,util-linux,mount,iproute2,procps,kmod,libelf1,zlib1g,libzstd1,libcap2,libssl3
 stamp="$PKGS $(sha256sum <"$0" | cut -c1-16)"
 if [ "$(cat "$ROOTFS/.harness-stamp" 2>/dev/null)" = "$stamp" ]; then
 	say "up to date: $ROOTFS"

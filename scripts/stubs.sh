@@ -3,6 +3,7 @@
 # BPF_JIT nor INET, so that the !CONFIG_BPF_JIT stubs and the TCP-less paths are compiled.
 . "$(dirname "$0")/lib.sh"
 series_only stubs
+x86_64_only stubs
 stage_begin stubs
 load_base
 stubs_build=$CACHE_BUILD/$BASE_ID-stubs
