@@ -23,9 +23,16 @@ bases+=("vanilla-$VANILLA_PINNED")
 bases_out=$OUT/bases
 mkdir -p "$bases_out"
 # the version of the series and its prerequisites: a test result is kept in
-# out/bases/<base>.result with it, and the table shows the results of this version only
+# out/bases/<base>.result with it, and the table shows the results of this version only.
+# A prerequisite that touches only tools/testing/selftests/ lets an older base build its
+# own selftests: it decides whether that base can be tested, not what is tested, and is
+# not part of the version.
+kernel_prereq() { grep '^diff --git ' "$1" | grep -qv ' a/tools/testing/selftests/'; }
 series_id=$(find "$PREREQ" "$ROOT/patches" -maxdepth 1 -name '*.patch' 2>/dev/null | sort |
-	xargs cat | sha256sum | cut -c1-12)
+	while read -r p; do
+		case $p in "$PREREQ"/*) kernel_prereq "$p" || continue ;; esac
+		echo "$p"
+	done | xargs cat | sha256sum | cut -c1-12)
 
 # in_base NAME CMD...: CMD with BASE and DEB_PIN of the base NAME (debian-V, vanilla-V)
 in_base() { local name=$1; shift; BASE=${name%%-*} DEB_PIN=${name#*-} "$@"; }
