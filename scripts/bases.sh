@@ -23,7 +23,7 @@ bases+=("vanilla-$VANILLA_PINNED")
 bases_out=$OUT/bases
 mkdir -p "$bases_out"
 # the version of the series and its prerequisites: a test result is kept in
-# out/bases/<base>.result with it, and the table shows the results of this version only.
+# out/bases/<base>.result with it, and the table marks a result of another version.
 # A prerequisite that touches only tools/testing/selftests/ lets an older base build its
 # own selftests: it decides whether that base can be tested, not what is tested, and is
 # not part of the version.
@@ -116,11 +116,14 @@ for b in "${tests[@]}"; do
 	say "${result[$b]}"
 done
 STAGE=bases
-# the results of earlier runs on this version of the series, for the tests not run now
+# for the tests not run now, the result of the last run, marked when it was of another
+# version of the series
 for b in "${bases[@]}" "${bases[@]/%/@arm64}"; do
 	[ -z "${result[$b]:-}" ] || continue
 	r=$(cat "$bases_out/$b.result" 2>/dev/null || true)
-	[ "${r%% *}" != "$series_id" ] || result[$b]=${r#* }
+	[ -n "$r" ] || continue
+	result[$b]=${r#* }
+	[ "${r%% *}" = "$series_id" ] || result[$b]+=" [series ${r%% *}, not this version]"
 done
 
 {
