@@ -78,10 +78,11 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 
 # follow T0: while the guest runs, print its milestones, splats and each test result as they
 # appear in the console and in test_progs' output (the full console stays in console.log).
-# A guest whose kernel oopsed, panicked or found memory corrupted (KASAN) and then printed
-# nothing for OOPS_GRACE seconds will not finish: it is stopped then, rather than at
-# VM_TIMEOUT (after a KASAN report the tests may wait for what the corruption lost).
-OOPS_RE='Oops: |Kernel panic|kernel BUG at|BUG: KASAN: '
+# A guest whose kernel oopsed (x86 reports a general protection fault without "Oops:"),
+# panicked or found memory corrupted (KASAN) and then printed nothing for OOPS_GRACE seconds
+# will not finish: it is stopped then, rather than at VM_TIMEOUT (after a KASAN report the
+# tests may wait for what the corruption lost).
+OOPS_RE='Oops: |general protection fault|Kernel panic|kernel BUG at|BUG: KASAN: '
 OOPS_GRACE=${OOPS_GRACE:-60}
 follow() {
 	local t0=$1 c=0 r=0 nc nr quiet=0 out oopsed=0 silent=0 console
