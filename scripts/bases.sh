@@ -99,7 +99,8 @@ for b in "${tests[@]}"; do
 	base=${b%@*} arch=x86
 	[ "$base" = "$b" ] || arch=${b#*@}
 	case $arch in x86 | arm64) ;; *) die "BASES_TEST: $b: the architecture after @ is arm64" ;; esac
-	say "make test on $base, ${arch/#x86/x86_64} (log: $log)"
+	shown=${arch/#x86/x86_64}
+	say "make test on $base, $shown (log: $log)"
 	t=$(date +%s)
 	rc=0
 	# the base on make's command line: it overrides what the outer make's command line set
@@ -107,9 +108,9 @@ for b in "${tests[@]}"; do
 		ARCH="$arch" KERNEL_SRC= KERNEL_TREE= >"$log" 2>&1 || rc=$?
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -n 1 || true)
 	if [ "$rc" = 0 ]; then
-		result[$b]="pass: ${line:-?} (${arch/#x86/x86_64}, $FLAVOR kernel; $(elapsed "$t"))"
+		result[$b]="pass: ${line:-?} ($shown, $FLAVOR kernel; $(elapsed "$t"))"
 	else
-		result[$b]="FAIL: ${line:-no summary, see out/bases/$b.test.log} (${arch/#x86/x86_64}, $FLAVOR kernel)"
+		result[$b]="FAIL: ${line:-no summary, see out/bases/$b.test.log} ($shown, $FLAVOR kernel)"
 		tail -n 20 "$log" >&2
 	fi
 	echo "$series_id ${result[$b]}" >"$bases_out/$b.result"

@@ -12,6 +12,11 @@ RESULT_RE='^#[0-9]+(/[0-9]+)? +[^ ]+:(OK|FAIL|SKIP)$'
 # The patterns of a judge/ file: no comments, no blank (or blank-looking) lines.
 judge_patterns() { grep -vE '^[[:space:]]*(#|$)' "$JUDGE_DIR/$1" || [ $? -eq 1 ]; }
 
+# skips_allowed FLAVOR: the subtests judge/skip-allow lets skip on FLAVOR, one per line.
+skips_allowed() {
+	[ ! -r "$JUDGE_DIR/skip-allow" ] || judge_patterns skip-allow | awk -v f="$1" '$1 == f { print $2 }'
+}
+
 # splats [grep options] [FILE]: the splat lines of a kernel log (stdin or FILE). With -c,
 # their count; -n works as with grep. Fails (status 2) when the patterns are missing or
 # grep cannot use them, rather than report no splat.
@@ -100,9 +105,7 @@ judge_run() {
 	# judge/skip-allow lets skip on this flavor (6.1's test_progs then prints the test as
 	# SKIP).
 	flavor=$(cat "$VMDIR/flavor" 2>/dev/null || echo unknown)
-	allowed=
-	[ ! -r "$JUDGE_DIR/skip-allow" ] ||
-		allowed=$(judge_patterns skip-allow | awk -v f="$flavor" '$1 == f { print $2 }')
+	allowed=$(skips_allowed "$flavor")
 	IFS=, read -r -a expected <"$VMDIR/filter"
 	for t in "${expected[@]}"; do
 		case "$t" in *'*'*|*'?'*|*/*) continue ;; esac

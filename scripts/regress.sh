@@ -47,7 +47,7 @@ regressions=$(awk '$2 == "OK" && $3 != "OK"' "$regress_out/diff" | wc -l)
 # The series' own tests (none on the base) must pass in the whole suite too, in its order
 # and beside its leftovers: OK, or a SKIP that judge/skip-allow allows on this flavor (a
 # subtest, or its test, which 6.1 prints as SKIP then, when no other subtest failed).
-allowed=$(judge_patterns skip-allow | awk -v f="$FLAVOR" '$1 == f { print $2 }')
+allowed=$(skips_allowed "$FLAVOR")
 new_bad=$(awk '$2 == "none" && $3 != "OK" { print $1, $3 }' "$regress_out/diff" |
 	while read -r name res; do
 		if [ "$res" = SKIP ]; then
