@@ -3,7 +3,7 @@
 # the base lacks, prereq/) one patch at a time in a work tree of its own and, after each,
 # builds vmlinux and modules with the test config (the fast flavor of the guest-sized config,
 # see configs/) and, for patches that touch tools/, runs "make -C tools/lib/bpf check" and
-# builds test_progs. Not part of .ci/run.
+# builds test_progs. The results: out/per-patch/summary. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
 series_only per-patch
 x86_64_only per-patch
@@ -12,11 +12,12 @@ stage_begin per-patch
 load_build
 perpatch_wt=$PERPATCH_WT
 perpatch_build=$CACHE_BUILD/$BASE_ID-perpatch
+perpatch_out=$OUT/per-patch
 list=$(series_patches)	# the prerequisites this base lacks, then the series
 mapfile -t patches < <(grep . <<<"$list")
 [ "${#patches[@]}" -gt 0 ] || die "no patches"
 scratch_worktree "$perpatch_wt"
-mkdir -p "$perpatch_build/libbpf-check" "$LOGS/per-patch"
+mkdir -p "$perpatch_build/libbpf-check" "$LOGS/per-patch" "$perpatch_out"
 setup_llvm_shim
 results=()
 failed=0 prev_ok=1
@@ -60,7 +61,10 @@ for p in "${patches[@]}"; do
 	prev_ok=$ok
 done
 STAGE=per-patch
-printf '  %s\n' "${results[@]}"
+{
+	echo "---- patch | result (base $BASE_ID, $(date -u '+%Y-%m-%d %H:%M UTC')) ----"
+	printf '%s\n' "${results[@]}"
+} | tee "$perpatch_out/summary"
 [ "$failed" -eq 0 ] || die "$failed patch(es) do not build on their own"
 say "all ${#patches[@]} patches build on their own"
 stage_end
