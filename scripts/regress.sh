@@ -3,7 +3,10 @@
 # the base kernel, and the whole test_progs of base + series on base + series, same config
 # (FLAVOR, fast unless given: the whole suite is too slow for the debug kernel under TCG),
 # then the difference test by test and subtest by subtest. Fails if one that passes on the
-# base fails, skips or is missing with the series. Not part of .ci/run.
+# base fails, skips or is missing with the series. A test that passes on the base and fails
+# with the series is run REGRESS_RETRY (10) more times on each kernel, one boot each: if the
+# base fails it too and the series passes it too, it is flaky on 6.1 itself, listed and not
+# counted. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
 series_only regress
 stage_begin "regress/$FLAVOR"
@@ -19,22 +22,28 @@ build_unpatched "$LOGS/regress-base-kernel.log" modules
 setup_llvm_shim
 run_logged "$LOGS/regress-base-selftests.log" build_test_progs "$BASE_WT" "$UNPATCHED"
 
-for side in base series; do
-	if [ "$side" = base ]; then
-		kimg=$UNPATCHED/$KIMG_PATH st=$UNPATCHED/kselftest/bpf
-	else
-		kimg=$BUILD/$KIMG_PATH st=$SELFTESTS
-	fi
+RETRY=${REGRESS_RETRY:-10}
+
+# run_side SIDE TAG CMD: boot SIDE's kernel (base or series) with its test_progs, run CMD;
+# the output is left in $regress_out/TAG/vm/cmd.log.
+run_side() {
+	local kimg=$BUILD/$KIMG_PATH st=$SELFTESTS t
+	[ "$1" = series ] || kimg=$UNPATCHED/$KIMG_PATH st=$UNPATCHED/kselftest/bpf
 	t=$(date +%s)
 	# test_progs exits 1 when any test fails, on both sides: that is what is compared
-	OUT=$regress_out/$side KIMG=$kimg VM_SELFTESTS=$st CMD="$TP" STAGE="regress $side" \
-		"$ROOT/scripts/vm.sh" >"$regress_out/$side.vm.log" 2>&1 || true
-	log=$regress_out/$side/vm/cmd.log
-	[ -s "$log" ] || { tail -n 20 "$regress_out/$side.vm.log" >&2; die "the $side run left no test_progs output"; }
-	tp_outcomes "$log" | sort -k1,1 >"$regress_out/$side.results"
-	nsplat=$({ sed -n "/$(cat "$regress_out/$side/vm/marker")/,\$p" "$regress_out/$side/vm/dmesg.txt" 2>/dev/null || true; } |
+	OUT=$regress_out/$2 KIMG=$kimg VM_SELFTESTS=$st CMD="$3" STAGE="regress $2" \
+		"$ROOT/scripts/vm.sh" >"$regress_out/$2.vm.log" 2>&1 || true
+	[ -s "$regress_out/$2/vm/cmd.log" ] ||
+		{ tail -n 20 "$regress_out/$2.vm.log" >&2; die "the $2 run left no test_progs output"; }
+	nsplat=$({ sed -n "/$(cat "$regress_out/$2/vm/marker")/,\$p" "$regress_out/$2/vm/dmesg.txt" 2>/dev/null || true; } |
 		splats -c) || nsplat="?"
-	say "$side: $(wc -l <"$regress_out/$side.results") results ($(grep -c ' OK$' "$regress_out/$side.results" || true) OK), $nsplat splat line(s), $(elapsed "$t")"
+	say "$2: $nsplat splat line(s), $(elapsed "$t")"
+}
+
+for side in base series; do
+	run_side $side $side "$TP"
+	tp_outcomes "$regress_out/$side/vm/cmd.log" | sort -k1,1 >"$regress_out/$side.results"
+	say "$side: $(wc -l <"$regress_out/$side.results") results ($(grep -c ' OK$' "$regress_out/$side.results" || true) OK)"
 done
 
 # One line per test or subtest: name, result on the base, result with the series.
@@ -43,7 +52,37 @@ echo "---- base -> series, test by test (counts; tests and subtests) ----"
 awk '{ n[$2 " -> " $3]++ } END { for (k in n) printf "  %-16s %d\n", k, n[k] }' "$regress_out/diff" | sort
 echo "---- changed ----"
 awk '$2 != $3 { printf "  %-60s %s -> %s\n", $1, $2, $3 }' "$regress_out/diff"
-regressions=$(awk '$2 == "OK" && $3 != "OK"' "$regress_out/diff" | wc -l)
+
+# Each test that passed on the base and failed with the series, RETRY more times on both.
+mapfile -t failing < <(awk '$2 == "OK" && $3 == "FAIL" { print $1 }' "$regress_out/diff")
+: >"$regress_out/flaky"
+if [ "${#failing[@]}" -gt 0 ] && [ "$RETRY" -gt 0 ]; then
+	names=$(printf '%s\n' "${failing[@]}" | paste -sd, -)
+	say "retrying $names, $RETRY times on each kernel"
+	for side in base series; do
+		run_side $side $side-retry "for i in \$(seq $RETRY); do echo \"regress-retry: run \$i\"; $TP -a $(printf %q "$names"); done; true"
+		# "NAME OK FAIL": how many of the RETRY runs each name passed and failed
+		awk -v d="$regress_out/$side-retry" '/^regress-retry: run [0-9]+$/ { f = d "/run." $3; next }
+			f { print > f }' "$regress_out/$side-retry/vm/cmd.log"
+		for f in "$regress_out/$side-retry"/run.*; do tp_outcomes "$f"; done |
+			awk '{ n[$1, $2]++; s[$1] } END { for (k in s) print k, n[k, "OK"] + 0, n[k, "FAIL"] + 0 }' |
+			sort -k1,1 >"$regress_out/$side-retry.counts"
+	done
+	echo "---- retried: runs OK/FAIL on the base, with the series ----"
+	# flaky on 6.1 itself: the base fails it too and the series passes it too
+	printf '%s\n' "${failing[@]}" >"$regress_out/retried"
+	awk -v flaky="$regress_out/flaky" '
+		FILENAME ~ /-retry.counts$/ { n[FILENAME ~ /base-retry/ ? "b" : "s", $1] = $2 "/" $3; next }
+		{	split(("b", $1) in n ? n["b", $1] : "0/0", b, "/")
+			split(("s", $1) in n ? n["s", $1] : "0/0", s, "/")
+			f = b[2] > 0 && s[1] > 0
+			printf "  %-40s base %d/%d, series %d/%d: %s\n", $1, b[1], b[2], s[1], s[2],
+				f ? "flaky on the base, not counted" : "regression"
+			if (f) print $1 > flaky
+		}' "$regress_out/base-retry.counts" "$regress_out/series-retry.counts" "$regress_out/retried"
+fi
+regressions=$(awk 'FILENAME ~ /flaky$/ { flaky[$1]; next } $2 == "OK" && $3 != "OK" && !($1 in flaky)' \
+	"$regress_out/flaky" "$regress_out/diff" | wc -l)
 # The series' own tests (none on the base) must pass in the whole suite too, in its order
 # and beside its leftovers: OK, or a SKIP that judge/skip-allow allows on this flavor (a
 # subtest, or its test, which 6.1 prints as SKIP then, when no other subtest failed).
@@ -62,5 +101,7 @@ new_bad=$(awk '$2 == "none" && $3 != "OK" { print $1, $3 }' "$regress_out/diff" 
 	done)
 [ "$regressions" -eq 0 ] || die "$regressions test(s) or subtest(s) pass on the base and not with the series"
 [ -z "$new_bad" ] || die "the series' own tests do not pass in the whole suite: $(paste -sd, <<<"$new_bad")"
+[ ! -s "$regress_out/flaky" ] ||
+	say "flaky on 6.1 itself (failed on the base too in $RETRY runs), not counted: $(paste -sd, "$regress_out/flaky")"
 say "no regression: nothing that passes on the base fails, skips or is missing with the series, whose own tests pass"
 stage_end
