@@ -4,9 +4,11 @@
 # (FLAVOR, fast unless given: the whole suite is too slow for the debug kernel under TCG),
 # then the difference test by test and subtest by subtest. Fails if one that passes on the
 # base fails, skips or is missing with the series. A test that passes on the base and fails
-# with the series is run REGRESS_RETRY (10) more times on each kernel, one boot each: if the
-# base fails it too and the series passes it too, it is flaky on 6.1 itself, listed and not
-# counted. Not part of .ci/run.
+# with the series is run again on each kernel, REGRESS_RETRY (10) times in each of
+# REGRESS_RETRY_BOOTS (3) boots, the two kernels' boots alternating: if the base fails it too
+# and the series passes it too, it is flaky on 6.1 itself, listed and not counted.
+# REGRESS_REUSE=1 judges the whole-suite results of the last run again (with new retries)
+# instead of running the suite. Not part of .ci/run.
 . "$(dirname "$0")/lib.sh"
 series_only regress
 stage_begin "regress/$FLAVOR"
@@ -22,7 +24,7 @@ build_unpatched "$LOGS/regress-base-kernel.log" modules
 setup_llvm_shim
 run_logged "$LOGS/regress-base-selftests.log" build_test_progs "$BASE_WT" "$UNPATCHED"
 
-RETRY=${REGRESS_RETRY:-10}
+RETRY=${REGRESS_RETRY:-10} RETRY_BOOTS=${REGRESS_RETRY_BOOTS:-3}
 
 # run_side SIDE TAG CMD: boot SIDE's kernel (base or series) with its test_progs, run CMD;
 # the output is left in $regress_out/TAG/vm/cmd.log.
@@ -41,8 +43,12 @@ run_side() {
 }
 
 for side in base series; do
-	run_side $side $side "$TP"
-	tp_outcomes "$regress_out/$side/vm/cmd.log" | sort -k1,1 >"$regress_out/$side.results"
+	if [ -n "${REGRESS_REUSE:-}" ]; then
+		[ -s "$regress_out/$side.results" ] || die "REGRESS_REUSE: no results of a $side run in $regress_out"
+	else
+		run_side $side $side "$TP"
+		tp_outcomes "$regress_out/$side/vm/cmd.log" | sort -k1,1 >"$regress_out/$side.results"
+	fi
 	say "$side: $(wc -l <"$regress_out/$side.results") results ($(grep -c ' OK$' "$regress_out/$side.results" || true) OK)"
 done
 
@@ -53,33 +59,39 @@ awk '{ n[$2 " -> " $3]++ } END { for (k in n) printf "  %-16s %d\n", k, n[k] }' 
 echo "---- changed ----"
 awk '$2 != $3 { printf "  %-60s %s -> %s\n", $1, $2, $3 }' "$regress_out/diff"
 
-# Each test that passed on the base and failed with the series, RETRY more times on both.
+# Each test that passed on the base and failed with the series, again on both kernels.
 mapfile -t failing < <(awk '$2 == "OK" && $3 == "FAIL" { print $1 }' "$regress_out/diff")
+rm -rf "$regress_out/retry"
+mkdir -p "$regress_out/retry"
 : >"$regress_out/flaky"
 if [ "${#failing[@]}" -gt 0 ] && [ "$RETRY" -gt 0 ]; then
 	names=$(printf '%s\n' "${failing[@]}" | paste -sd, -)
-	say "retrying $names, $RETRY times on each kernel"
+	say "retrying $names: $RETRY times in each of $RETRY_BOOTS boots of each kernel"
+	for b in $(seq "$RETRY_BOOTS"); do
+		for side in base series; do
+			run_side $side "retry/$side-$b" "for i in \$(seq $RETRY); do echo \"regress-retry: run \$i\"; $TP -a $(printf %q "$names"); done; true"
+			awk -v d="$regress_out/retry/$side-$b" '/^regress-retry: run [0-9]+$/ { f = d "/run." $3; next }
+				f { print > f }' "$regress_out/retry/$side-$b/vm/cmd.log"
+		done
+	done
+	# "NAME OK FAIL": how many of the runs on each kernel each name passed and failed
 	for side in base series; do
-		run_side $side $side-retry "for i in \$(seq $RETRY); do echo \"regress-retry: run \$i\"; $TP -a $(printf %q "$names"); done; true"
-		# "NAME OK FAIL": how many of the RETRY runs each name passed and failed
-		awk -v d="$regress_out/$side-retry" '/^regress-retry: run [0-9]+$/ { f = d "/run." $3; next }
-			f { print > f }' "$regress_out/$side-retry/vm/cmd.log"
-		for f in "$regress_out/$side-retry"/run.*; do tp_outcomes "$f"; done |
+		for f in "$regress_out/retry/$side"-*/run.*; do tp_outcomes "$f"; done |
 			awk '{ n[$1, $2]++; s[$1] } END { for (k in s) print k, n[k, "OK"] + 0, n[k, "FAIL"] + 0 }' |
-			sort -k1,1 >"$regress_out/$side-retry.counts"
+			sort -k1,1 >"$regress_out/retry/$side.counts"
 	done
 	echo "---- retried: runs OK/FAIL on the base, with the series ----"
 	# flaky on 6.1 itself: the base fails it too and the series passes it too
 	printf '%s\n' "${failing[@]}" >"$regress_out/retried"
 	awk -v flaky="$regress_out/flaky" '
-		FILENAME ~ /-retry.counts$/ { n[FILENAME ~ /base-retry/ ? "b" : "s", $1] = $2 "/" $3; next }
+		FILENAME ~ /\.counts$/ { n[FILENAME ~ /base\.counts$/ ? "b" : "s", $1] = $2 "/" $3; next }
 		{	split(("b", $1) in n ? n["b", $1] : "0/0", b, "/")
 			split(("s", $1) in n ? n["s", $1] : "0/0", s, "/")
 			f = b[2] > 0 && s[1] > 0
 			printf "  %-40s base %d/%d, series %d/%d: %s\n", $1, b[1], b[2], s[1], s[2],
 				f ? "flaky on the base, not counted" : "regression"
 			if (f) print $1 > flaky
-		}' "$regress_out/base-retry.counts" "$regress_out/series-retry.counts" "$regress_out/retried"
+		}' "$regress_out/retry/base.counts" "$regress_out/retry/series.counts" "$regress_out/retried"
 fi
 regressions=$(awk 'FILENAME ~ /flaky$/ { flaky[$1]; next } $2 == "OK" && $3 != "OK" && !($1 in flaky)' \
 	"$regress_out/flaky" "$regress_out/diff" | wc -l)
@@ -102,6 +114,6 @@ new_bad=$(awk '$2 == "none" && $3 != "OK" { print $1, $3 }' "$regress_out/diff" 
 [ "$regressions" -eq 0 ] || die "$regressions test(s) or subtest(s) pass on the base and not with the series"
 [ -z "$new_bad" ] || die "the series' own tests do not pass in the whole suite: $(paste -sd, <<<"$new_bad")"
 [ ! -s "$regress_out/flaky" ] ||
-	say "flaky on 6.1 itself (failed on the base too in $RETRY runs), not counted: $(paste -sd, "$regress_out/flaky")"
+	say "flaky on 6.1 itself (failed on the base too when run again), not counted: $(paste -sd, "$regress_out/flaky")"
 say "no regression: nothing that passes on the base fails, skips or is missing with the series, whose own tests pass"
 stage_end
