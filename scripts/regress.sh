@@ -86,7 +86,7 @@ if [ "${#failing[@]}" -gt 0 ] && [ "$RETRY" -gt 0 ]; then
 	done
 	echo "---- retried: runs OK/FAIL on the base, with the series ----"
 	# flaky on 6.1 itself: the base fails it too and the series passes it too
-	printf '%s\n' "${failing[@]}" >"$regress_out/retried"
+	printf '%s\n' "${failing[@]}" >"$regress_out/retry/names"
 	awk -v flaky="$regress_out/flaky" '
 		FILENAME ~ /\.counts$/ { n[FILENAME ~ /base\.counts$/ ? "b" : "s", $1] = $2 "/" $3; next }
 		{	split(("b", $1) in n ? n["b", $1] : "0/0", b, "/")
@@ -95,7 +95,7 @@ if [ "${#failing[@]}" -gt 0 ] && [ "$RETRY" -gt 0 ]; then
 			printf "  %-40s base %d/%d, series %d/%d: %s\n", $1, b[1], b[2], s[1], s[2],
 				f ? "flaky on the base, not counted" : "regression"
 			if (f) print $1 > flaky
-		}' "$regress_out/retry/base.counts" "$regress_out/retry/series.counts" "$regress_out/retried"
+		}' "$regress_out/retry/base.counts" "$regress_out/retry/series.counts" "$regress_out/retry/names"
 fi
 regressions=$(awk 'FILENAME ~ /flaky$/ { flaky[$1]; next } $2 == "OK" && $3 != "OK" && !($1 in flaky)' \
 	"$regress_out/flaky" "$regress_out/diff" | wc -l)
