@@ -58,7 +58,7 @@ if [ "$n" -gt 0 ]; then
 		git -C "$WT" shortlog "$from..HEAD"
 		git -C "$WT" diff --stat --summary "$from..HEAD"
 	} >>"$cover.new"
-	sed -i -E "s/^(Subject: \[PATCH )0\/[0-9]+\]/\10\/$n]/" "$cover.new"
+	sed -i -E "s/^(Subject: \[PATCH 0+\/)[0-9]+\]/\1$n]/" "$cover.new"
 	mv "$cover.new" "$cover"
 fi
 say "exported $n patch(es) to patches/"

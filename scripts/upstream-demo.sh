@@ -6,6 +6,10 @@
 #   stock  6.12 + the selftests only: each new subtest, alone in a boot of its own, must
 #          fail (the kernel may hang or splat instead; each boot is bounded by VM_TIMEOUT,
 #          400 s here unless set)
+#   widened  6.12 + the fixes but the one of tcp_sk_init() + upstream/6.12/widen/ (a delay
+#          inside that function's race window) + the selftests: the subtest that the race
+#          breaks must fail, in every run (the window without the delay is too small to
+#          hit on demand)
 #   fixed  6.12 + the fixes + the selftests: all new subtests, in one boot, must pass, with
 #          no splat
 # The demo passes when every run does what it must; each run's report is in
@@ -19,7 +23,9 @@ export CACHE=$CACHE/upstream-6.12
 export EXTRA_CONFIG=$ROOT/upstream/6.12/config
 export VM_TIMEOUT=${VM_TIMEOUT:-400} FORCE=1
 # the subtests the selftests patches add
-SUBTESTS=${SUBTESTS:-bpf_tcp_ca/update_same_map bpf_tcp_ca/update_same_map_not_last bpf_tcp_ca/update_allowed bpf_tcp_ca/update_default}
+SUBTESTS=${SUBTESTS:-bpf_tcp_ca/update_same_map bpf_tcp_ca/update_same_map_not_last bpf_tcp_ca/update_allowed bpf_tcp_ca/update_default bpf_tcp_ca/update_map_no_link bpf_tcp_ca/update_default_netns_churn bpf_tcp_ca/update_default_allowed}
+# the widened variant: the subtest, and the fix it leaves out (a glob of upstream/6.12/)
+WIDEN_SUBTEST=bpf_tcp_ca/update_default_netns_churn WIDEN_WITHOUT='*-net-tcp-Take-a-new-namespace-*'
 mkdir -p "$CACHE"
 
 mapfile -t fixes < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*.patch' ! -name '*-selftests-*' | sort)
@@ -44,13 +50,21 @@ run() {
 }
 
 failed=()
-for variant in stock fixed; do
+for variant in stock widened fixed; do
 	export PATCHES=$CACHE/series-$variant OUT=$ROOT/out/upstream-6.12-$variant
 	rm -rf "$PATCHES"
 	mkdir -p "$PATCHES"
 	# upstream/6.12/demo/: what the Debian source needs for test_progs to build at all
 	cp "$ROOT"/upstream/6.12/demo/*.patch "$PATCHES/"
-	[ "$variant" = stock ] || cp "${fixes[@]}" "$PATCHES/"
+	case $variant in
+	fixed) cp "${fixes[@]}" "$PATCHES/" ;;
+	widened)
+		for f in "${fixes[@]}"; do
+			# shellcheck disable=SC2254 # WIDEN_WITHOUT is a glob
+			case ${f##*/} in $WIDEN_WITHOUT) ;; *) cp "$f" "$PATCHES/" ;; esac
+		done
+		for f in "$ROOT"/upstream/6.12/widen/*.patch; do cp "$f" "$PATCHES/0099-${f##*/}"; done ;;
+	esac
 	cp "${tests[@]}" "$PATCHES/"
 	say "$variant: 6.12 + $(cd "$PATCHES" && echo *.patch)"
 	"$ROOT/scripts/apply.sh"
@@ -72,6 +86,14 @@ for variant in stock fixed; do
 				failed+=("stock $t")
 			fi
 		done
+	elif [ "$variant" = widened ]; then
+		run widened widened "$WIDEN_SUBTEST"
+		if [ "$RUN_RC" != 0 ]; then
+			say "6.12 + the fixes but $WIDEN_WITHOUT, window widened, $WIDEN_SUBTEST: FAILED, as it must"
+		else
+			say "6.12 + the fixes but $WIDEN_WITHOUT, window widened, $WIDEN_SUBTEST: PASSED: the demo shows nothing for it"
+			failed+=("widened $WIDEN_SUBTEST")
+		fi
 	else
 		run fixed fixed "${SUBTESTS// /,}"
 		if [ "$RUN_RC" = 0 ]; then
