@@ -9,7 +9,7 @@
 #= KERNEL_TREE=dir	a 6.1.y tree built and tested as it is (uncommitted changes included, no series applied, outputs in CACHE)
 #= T=a,b		test_progs -a filter of make test / make vm (globs allowed, passed quoted)
 #= CMD='...'		make vm: the command line to run in the guest instead of the tests
-#= FLAVOR=debug|fast	the kernel: debug (what make test and CI judge) or fast
+#= FLAVOR=debug|fast|kcsan	the kernel: debug (what make test and CI judge), fast, or kcsan (KCSAN, the race subtests)
 #= VM_CPUS=2 VM_MEM=2G	guest CPUs and memory; VM_TIMEOUT=1200 seconds per boot
 #= CACHE=dir		builds and downloads (default ~/.cache/bpf-struct-ops-link-6.1)
 #= JOBS=n		make -j for the builds (default: nproc)
@@ -17,16 +17,17 @@
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
 #= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
 #= MUT='glob,glob'	make mutate: which mutations/*.patch to try
+#= SEED=1 SEEDS=20 OPS=1000	make model: the first seed, how many seeds, operations per seed
 #= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n, either with @arm64; default: newest, pinned, oldest, vanilla, pinned@arm64; none: none)
 #= FORCE=1		discard work-tree commits that were not exported
 #= KEEP_BUILDS=n	build directories kept in the cache (default 2)
 
 export DEB_PIN BASE BASES_TEST KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIMEOUT ACCEL FORCE KEEP_BUILDS BOOT_ARGS GUEST_SCRIPT \
-	REPEAT ALONE MUT CMD VM_CPUS VM_MEM BENCH_ARGS
+	REPEAT ALONE MUT CMD VM_CPUS VM_MEM BENCH_ARGS SEED SEEDS OPS
 SCRIPTS := scripts
 
 .PHONY: all help deps base apply build vm shell report test check export fast fast-test \
-	test-base per-patch stubs upstream-demo repeat mutate regress bench bases debian-config deb
+	test-base per-patch stubs upstream-demo repeat mutate model regress bench bases debian-config deb
 #: all		deps + base + apply + build: the patched kernel and test_progs (the default)
 all: build
 
@@ -108,6 +109,12 @@ repeat: build
 #: mutate		each mutations/*.patch must make the tests fail (table; not in CI)
 mutate: build
 	@$(SCRIPTS)/mutate.sh
+
+# Not part of .ci/run: the model-based check (struct_ops_link/model) with SEEDS seeds of OPS
+# operations from SEED, or one seed again; every operation's result and effects against the model.
+#: model		the model-based check of struct_ops links: SEED, SEEDS, OPS (not in CI)
+model: build
+	@$(SCRIPTS)/model.sh
 
 # Not part of .ci/run: the whole test_progs of the base on the base kernel and of the series on
 # the series' kernel, same config (fast unless FLAVOR is given), compared test by test.

@@ -79,6 +79,17 @@ kmemleak_split() {
 # judge_run VMDIR: the verdict on what a guest left in VMDIR (make test's run). Prints one
 # line per test and subtest, the splat scan, the kmemleak result, the reasons for a FAIL,
 # and last "N passed, N failed, N skipped". Returns 1 if the run does not pass.
+# kcsan_split: the kernel log on stdin, less the KCSAN reports that name no function of the
+# series' code (judge/kcsan-series: a frame of either side, or the title), which go to fd 3
+kcsan_split() {
+	awk -v pat="(^|[^A-Za-z0-9_])($(judge_patterns kcsan-series | paste -sd'|'))" '
+	function flush() { if (blk != "") { if (blk ~ pat) printf "%s", blk; else printf "%s", blk > "/dev/fd/3" }; blk = ""; rep = 0 }
+	/BUG: KCSAN:/ { flush(); rep = 1 }
+	rep { blk = blk $0 "\n"; if ($0 ~ /====================/) flush(); next }
+	{ print }
+	END { flush() }'
+}
+
 judge_run() {
 	local VMDIR=$1 fail=() log=$1/test_progs.log passed failed skipped t res nsub sub
 	local expected=() rc marker nsplat t_marker nboot nleak results flavor allowed nskip
@@ -108,7 +119,16 @@ judge_run() {
 	allowed=$(skips_allowed "$flavor")
 	IFS=, read -r -a expected <"$VMDIR/filter"
 	for t in "${expected[@]}"; do
-		case "$t" in *'*'*|*'?'*|*/*) continue ;; esac
+		case "$t" in *'*'*|*'?'*) continue ;; esac
+		case "$t" in */*)	# a subtest: it ran, and passed
+			res=$(awk -v t="$t" '{ n = split($2, a, ":"); if (a[1] == t) r = a[n] } END { print r }' <<<"$results")
+			case "$res" in
+			"") fail+=("expected subtest '$t' did not run") ;;
+			SKIP) grep -qxF -- "$t" <<<"$allowed" || fail+=("subtest '$t' was skipped") ;;
+			FAIL) fail+=("subtest '$t' failed") ;;
+			esac
+			continue ;;
+		esac
 		res=$(sed -n -E "s/^#[0-9]+ +$t:(OK|FAIL|SKIP)\$/\\1/p" <<<"$results")
 		nsub=$(grep -cE "^#[0-9]+/[0-9]+ +$t/" <<<"$results" || true)
 		nskip=0
@@ -147,6 +167,14 @@ judge_run() {
 	else
 		: >"$VMDIR/dmesg-tests.txt"
 		fail+=("no kernel log after the test marker")
+	fi
+	if [ "$flavor" = kcsan ]; then
+		kcsan_split <"$VMDIR/dmesg-tests.txt" >"$VMDIR/dmesg-tests.kcsan" 3>"$VMDIR/kcsan-elsewhere.txt"
+		mv "$VMDIR/dmesg-tests.kcsan" "$VMDIR/dmesg-tests.txt"
+		if grep -q 'BUG: KCSAN:' "$VMDIR/kcsan-elsewhere.txt"; then
+			echo "  KCSAN reports with no frame in the series' code, not counted (kcsan-elsewhere.txt):"
+			grep -o 'BUG: KCSAN: .*' "$VMDIR/kcsan-elsewhere.txt" | sort | uniq -c | sed 's/^/    /'
+		fi
 	fi
 	if ! nsplat=$(splats -c "$VMDIR/dmesg-tests.txt"); then
 		fail+=("the kernel log could not be scanned for splats")

@@ -7,7 +7,7 @@ CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bpf-struct-ops-link-6.1}
 OUT=${OUT:-$ROOT/out}
 LOGS=$OUT/logs
 JOBS=${JOBS:-$(nproc)}
-FLAVOR=${FLAVOR:-debug}		# debug (what make test and CI judge) or fast
+FLAVOR=${FLAVOR:-debug}		# debug (what make test and CI judge), fast, or kcsan (races)
 
 # The base: Debian's linux-source-6.1 at DEB_PIN, the pinned version (with the checksum of
 # its .deb) unless DEB_PIN names another the archive offers (make bases tries them all; the
@@ -41,6 +41,11 @@ UPSTREAM_DEB_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e1
 # upstream tests of the code the series touches, then the series' own).
 SERIES_TESTS=struct_ops_link,tcp_ca_update
 DEFAULT_TESTS=bpf_tcp_ca,dummy_st_ops,libbpf_str,$SERIES_TESTS
+# FLAVOR=kcsan: the subtests where threads race, and the model
+RACE_TESTS=struct_ops_link/detach_races,struct_ops_link/release_under_lock,struct_ops_link/stress
+RACE_TESTS+=,struct_ops_link/model,tcp_ca_update/update_under_load
+RACE_TESTS+=,tcp_ca_update/default_netns_churn,tcp_ca_update/default_allowed_race
+[ "$FLAVOR" != kcsan ] || DEFAULT_TESTS=$RACE_TESTS
 
 mkdir -p "$CACHE" "$LOGS"
 
@@ -181,10 +186,10 @@ config_fragments() {
 	echo "$ROOT/configs/trim.config"
 	echo "$1/tools/testing/selftests/bpf/config"
 	echo "$ROOT/configs/selftests-extra.config"
-	if [ "$FLAVOR" = debug ]; then
-		echo "$ROOT/configs/debug.config"
-		echo "$ROOT/configs/fault.config"
-	fi
+	case $FLAVOR in
+	debug) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/kasan.config" "$ROOT/configs/fault.config" ;;
+	kcsan) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/kcsan.config" "$ROOT/configs/fault.config" ;;
+	esac
 	# a cross-built guest's own: last, it names what its architecture has not
 	[ "$KARCH" = x86_64 ] || echo "$ROOT/configs/$KARCH/guest.config"
 	if [ -n "${EXTRA_CONFIG:-}" ]; then echo "$EXTRA_CONFIG"; fi	# make upstream-demo
@@ -358,7 +363,7 @@ build_unpatched() {
 # The selftests' own config comes from the (patched) tree and is merged incrementally.
 load_build() {
 	load_base
-	case "$FLAVOR" in debug|fast) ;; *) die "FLAVOR must be debug or fast, not '$FLAVOR'";; esac
+	case "$FLAVOR" in debug|fast|kcsan) ;; *) die "FLAVOR must be debug, fast or kcsan, not '$FLAVOR'";; esac
 	local h
 	BUILD_ARCH=	# x86_64 keeps the names it had before there was an ARCH
 	[ "$KARCH" = x86_64 ] || BUILD_ARCH=-$KARCH

@@ -35,16 +35,23 @@ off() {	# the kernel has no ACPI to power off with: reboot, and QEMU (-no-reboot
 }
 # shellcheck source=/dev/null # written by the host for each run
 . $RESULTS/params || { echo "HARNESS: no params"; off; }
+# make model's parameters of the subtest struct_ops_link/model
+[ -z "${STRUCT_OPS_MODEL:-}" ] || export STRUCT_OPS_MODEL
 
 up
 echo "HARNESS: booted in ${UP}s"
-# A boot that is already tainted or has lost lockdep cannot judge anything.
+# A boot that is already tainted or has lost lockdep cannot judge anything, nor one that
+# runs on fewer CPUs than QEMU was given (the race tests need them).
 read -r tainted </proc/sys/kernel/tainted
 debug_locks=
 [ -r /proc/lockdep_stats ] && field /proc/lockdep_stats debug_locks: && debug_locks=$VAL
-echo "tainted=$tainted debug_locks=${debug_locks:-none}" >$RESULTS/preflight
-if [ "$tainted" != 0 ] || { [ "$FLAVOR" = debug ] && [ "$debug_locks" != 1 ]; }; then
-	echo "HARNESS: preflight failed: tainted=$tainted debug_locks=${debug_locks:-none}"
+cpus=0
+IFS=, read -ra ranges </sys/devices/system/cpu/online
+for r in "${ranges[@]}"; do cpus=$((cpus + ${r#*-} - ${r%-*} + 1)); done
+echo "tainted=$tainted debug_locks=${debug_locks:-none} cpus=$cpus" >$RESULTS/preflight
+if [ "$tainted" != 0 ] || { [ "$FLAVOR" != fast ] && [ "$debug_locks" != 1 ]; } ||
+	[ "$cpus" != "${VM_CPUS:-$cpus}" ]; then
+	echo "HARNESS: preflight failed: tainted=$tainted debug_locks=${debug_locks:-none} cpus=$cpus of ${VM_CPUS:-?}"
 	dmesg >$RESULTS/dmesg.txt
 	off
 fi
