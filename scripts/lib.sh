@@ -43,7 +43,7 @@ SERIES_TESTS=struct_ops_link,tcp_ca_update
 DEFAULT_TESTS=bpf_tcp_ca,dummy_st_ops,libbpf_str,$SERIES_TESTS
 # FLAVOR=kcsan: the subtests where threads race, and the model
 RACE_TESTS=struct_ops_link/detach_races,struct_ops_link/release_under_lock,struct_ops_link/stress
-RACE_TESTS+=,struct_ops_link/model,tcp_ca_update/update_under_load
+RACE_TESTS+=,struct_ops_link/model,struct_ops_link/model_threads,tcp_ca_update/update_under_load
 RACE_TESTS+=,tcp_ca_update/default_netns_churn,tcp_ca_update/default_allowed_race
 [ "$FLAVOR" != kcsan ] || DEFAULT_TESTS=$RACE_TESTS
 
