@@ -28,9 +28,13 @@ if [ "${#pre_sums[@]}" -ne 0 ] || [ "$(head -n "$pre" "$record" 2>/dev/null | wc
 fi
 n=$(git -C "$WT" rev-list --count "$from..HEAD")
 [ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes; commit them first"
+cover=$ROOT/patches/0000-cover-letter.txt
+# The patches carry the cover letter's subject prefix ("PATCH 6.1 v2" of "[PATCH 6.1 v2 00/22]").
+prefix=$(sed -n -E 's/^Subject: \[(.*[^ ]) +0+\/[0-9]+\].*/\1/p' "$cover" 2>/dev/null | head -n 1)
 rm -f "$ROOT"/patches/*.patch
 if [ "$n" -gt 0 ]; then
-	git -C "$WT" format-patch -q --zero-commit --no-signature -o "$ROOT/patches" "$from..HEAD"
+	git -C "$WT" format-patch -q --zero-commit --no-signature --subject-prefix="${prefix:-PATCH}" \
+		-o "$ROOT/patches" "$from..HEAD"
 fi
 
 # Record what is applied (the prerequisites as they were, then the series), so that the
@@ -43,7 +47,6 @@ for i in "${!files[@]}"; do
 	echo "$(sha256sum "${files[$i]}" | cut -c1-64) ${commits[$i]}" >>"$record"
 done
 
-cover=$ROOT/patches/0000-cover-letter.txt
 if [ "$n" -gt 0 ]; then
 	if [ ! -f "$cover" ]; then
 		git -C "$WT" format-patch -q --zero-commit --no-signature --cover-letter \
@@ -58,7 +61,7 @@ if [ "$n" -gt 0 ]; then
 		git -C "$WT" shortlog "$from..HEAD"
 		git -C "$WT" diff --stat --summary "$from..HEAD"
 	} >>"$cover.new"
-	sed -i -E "s/^(Subject: \[PATCH 0+\/)[0-9]+\]/\1$n]/" "$cover.new"
+	sed -i -E "s/^(Subject: \[PATCH ([^]]* )?0+\/)[0-9]+\]/\1$n]/" "$cover.new"
 	mv "$cover.new" "$cover"
 fi
 say "exported $n patch(es) to patches/"
