@@ -26,8 +26,8 @@ export DEB_PIN BASE BASES_TEST KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIM
 	REPEAT ALONE MUT CMD VM_CPUS VM_MEM BENCH_ARGS SEED SEEDS OPS
 SCRIPTS := scripts
 
-.PHONY: all help deps base apply build vm shell report test check export fast fast-test \
-	test-base per-patch stubs upstream-demo repeat mutate model regress bench bases debian-config deb
+.PHONY: all help deps base apply build vm shell report id test check export fast fast-test \
+	test-base per-patch stubs upstream-demo repeat mutate model coverage regress bench bases debian-config deb
 #: all		deps + base + apply + build: the patched kernel and test_progs (the default)
 all: build
 
@@ -59,6 +59,9 @@ shell:
 #: report		judge the last guest run: results, splats, kmemleak
 report:
 	@$(SCRIPTS)/report.sh
+#: id		the series id that docs/measurements.md gives each figure (a hash of the diffs)
+id:
+	@bash -c '. $(SCRIPTS)/lib.sh && series_id'
 
 # The main test: build, boot, run, judge. The closing line is "N passed, N failed, N skipped".
 #: test		build, boot, run the tests T, judge (what .ci/run runs)
@@ -115,6 +118,13 @@ mutate: build
 #: model		the model-based check of struct_ops links: SEED, SEEDS, OPS (not in CI)
 model: build
 	@$(SCRIPTS)/model.sh
+
+# Not part of .ci/run: the gcov flavour runs the tests T; per patch, the kernel lines it adds
+# that the tests ran (git blame names the patch of each line), and a list of the others.
+#: coverage	per patch, the added kernel lines the tests run (gcov; not in CI)
+coverage:
+	@$(MAKE) --no-print-directory build FLAVOR=gcov
+	@FLAVOR=gcov $(SCRIPTS)/coverage.sh
 
 # Not part of .ci/run: the whole test_progs of the base on the base kernel and of the series on
 # the series' kernel, same config (fast unless FLAVOR is given), compared test by test.

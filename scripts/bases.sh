@@ -7,7 +7,7 @@
 # Then "make test" on the bases of BASES_TEST (default: the newest, the pinned and the oldest
 # Debian version the series applies to, and vanilla, and the pinned one on arm64 too: a test
 # named <base>@arm64 is make test ARCH=arm64), each into out/bases/<test>/. Writes
-# out/bases/summary.md and, from it, the known-bases table of README.md (between its
+# out/bases/summary.md and, from it, the bases table of docs/measurements.md (between its
 # "make bases" markers). Not part of .ci/run: about 30 minutes per base tested cold.
 . "$(dirname "$0")/lib.sh"
 series_only bases
@@ -22,17 +22,8 @@ for v in "${versions[@]}"; do bases+=("debian-$v"); done
 bases+=("vanilla-$VANILLA_PINNED")
 bases_out=$OUT/bases
 mkdir -p "$bases_out"
-# the version of the series and its prerequisites: a test result is kept in
-# out/bases/<base>.result with it, and the table marks a result of another version.
-# A prerequisite that touches only tools/testing/selftests/ lets an older base build its
-# own selftests: it decides whether that base can be tested, not what is tested, and is
-# not part of the version.
-kernel_prereq() { grep '^diff --git ' "$1" | grep -qv ' a/tools/testing/selftests/'; }
-series_id=$(find "$PREREQ" "$ROOT/patches" -maxdepth 1 -name '*.patch' 2>/dev/null | sort |
-	while read -r p; do
-		case $p in "$PREREQ"/*) kernel_prereq "$p" || continue ;; esac
-		echo "$p"
-	done | xargs cat | sha256sum | cut -c1-12)
+# a test result is kept in out/bases/<base>.result with the version of the series it was of
+series_id=$(series_id)
 
 # in_base NAME CMD...: CMD with BASE and DEB_PIN of the base NAME (debian-V, vanilla-V)
 in_base() { local name=$1; shift; BASE=${name%%-*} DEB_PIN=${name#*-} "$@"; }
@@ -117,14 +108,13 @@ for b in "${tests[@]}"; do
 	say "${result[$b]}"
 done
 STAGE=bases
-# for the tests not run now, the result of the last run, marked when it was of another
-# version of the series
+# for the tests not run now, the result of the last run if it was of this version of the
+# series (a result of another version is not shown)
 for b in "${bases[@]}" "${bases[@]/%/@arm64}"; do
 	[ -z "${result[$b]:-}" ] || continue
 	r=$(cat "$bases_out/$b.result" 2>/dev/null || true)
-	[ -n "$r" ] || continue
+	[ "${r%% *}" = "$series_id" ] || continue
 	result[$b]=${r#* }
-	[ "${r%% *}" = "$series_id" ] || result[$b]+=" [series ${r%% *}, not this version]"
 done
 
 {
@@ -144,15 +134,15 @@ done
 } >"$bases_out/summary.md"
 cat "$bases_out/summary.md"
 
-# README.md's table: the lines between the markers, replaced by the summary
-readme=$ROOT/README.md
-if grep -q '^<!-- make bases: begin -->$' "$readme" && grep -q '^<!-- make bases: end -->$' "$readme"; then
+# docs/measurements.md's table: the lines between the markers, replaced by the summary
+figures=$ROOT/docs/measurements.md
+if grep -q '^<!-- make bases: begin -->$' "$figures" && grep -q '^<!-- make bases: end -->$' "$figures"; then
 	awk -v table="$bases_out/summary.md" '
 		/^<!-- make bases: end -->$/ { while ((getline l < table) > 0) print l; skip = 0 }
 		!skip { print }
-		/^<!-- make bases: begin -->$/ { skip = 1 }' "$readme" >"$readme.new"
-	mv "$readme.new" "$readme"
-	say "README.md: the known-bases table is rewritten from out/bases/summary.md"
+		/^<!-- make bases: begin -->$/ { skip = 1 }' "$figures" >"$figures.new"
+	mv "$figures.new" "$figures"
+	say "docs/measurements.md: the bases table is rewritten from out/bases/summary.md"
 fi
 failed=0
 for b in "${tests[@]}"; do case ${result[$b]} in pass*) ;; *) failed=$((failed + 1)) ;; esac; done

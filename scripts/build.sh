@@ -7,10 +7,11 @@ stage_begin "build/$FLAVOR"
 load_build
 KEEP_BUILDS=${KEEP_BUILDS:-2}
 
-# Evict build directories (each ~5 GB; the kinds are listed in lib.sh): of the kernel and
-# test_progs builds the KEEP_BUILDS most recent stay (never the current one), each with its
-# unpatched twin; per-patch and stubs builds stay while their base is in the cache. A directory of
-# an unknown kind is named, not removed.
+# Evict build directories (each ~5 GB; the kinds are listed in lib.sh): of the debug and fast
+# kernel and test_progs builds the KEEP_BUILDS most recent stay (never the current one), each
+# with its unpatched twin (a kcsan or gcov build, evidence only, is never evicted); per-patch
+# and stubs builds stay while their base is in the cache. A directory of an unknown kind is
+# named, not removed.
 mkdir -p "$CACHE_BUILD"
 # shellcheck disable=SC2012 # ls -t: newest first; the names are the harness's own, no spaces
 ls -1dt "$CACHE_BUILD"/*-debug-*/ "$CACHE_BUILD"/*-fast-*/ 2>/dev/null | sed 's:/$::' |
@@ -23,9 +24,9 @@ for d in "$CACHE_BUILD"/*; do
 	[ -d "$d" ] || continue
 	n=${d##*/}
 	case "$n" in
-	*-debug-*-unpatched | *-fast-*-unpatched)
+	*-debug-*-unpatched | *-fast-*-unpatched | *-kcsan-*-unpatched | *-gcov-*-unpatched)
 		[ -d "${d%-unpatched}" ] || { say "evicting $d (its patched build is gone)"; rm -rf "$d"; } ;;
-	*-debug-* | *-fast-*) ;;
+	*-debug-* | *-fast-* | *-kcsan-* | *-gcov-*) ;;
 	*-perpatch | *-stubs | *-debian-config)
 		b=${n%-perpatch} b=${b%-stubs} b=${b%-debian-config}
 		[ -d "$CACHE_SRC/$b" ] || { say "evicting $d (its base is gone from the cache)"; rm -rf "$d"; } ;;

@@ -76,9 +76,22 @@ kmemleak_split() {
 	END { flush() }'
 }
 
-# judge_run VMDIR: the verdict on what a guest left in VMDIR (make test's run). Prints one
-# line per test and subtest, the splat scan, the kmemleak result, the reasons for a FAIL,
-# and last "N passed, N failed, N skipped". Returns 1 if the run does not pass.
+# log_since_marker VMDIR: the kernel log from the marker the guest wrote before the tests
+# (or the command) on: from its dmesg, or from the console if the guest died before it saved
+# dmesg (the console has every level: ignore_loglevel). Returns 1, printing nothing, when
+# neither holds the marker.
+log_since_marker() {
+	local marker
+	marker=$(cat "$1/marker" 2>/dev/null) || return 1
+	if [ -f "$1/dmesg.txt" ] && grep -qF "$marker" "$1/dmesg.txt"; then
+		sed -n "/$marker/,\$p" "$1/dmesg.txt"
+	elif grep -qF "$marker" "$1/console.log" 2>/dev/null; then
+		sed -n "/$marker/,\$p" "$1/console.log" | tr -d '\r'
+	else
+		return 1
+	fi
+}
+
 # kcsan_split: the kernel log on stdin, less the KCSAN reports that name no function of the
 # series' code (judge/kcsan-series: a frame of either side, or the title), which go to fd 3
 kcsan_split() {
@@ -90,9 +103,20 @@ kcsan_split() {
 	END { flush() }'
 }
 
+# judge_run VMDIR: the verdict on what a guest left in VMDIR (make test's run). Prints one
+# line per test and subtest, the splat scan, the kmemleak result, the reasons for a FAIL,
+# and last "N passed, N failed, N skipped". Returns 1 if the run does not pass.
+# A run that vm.sh stopped before the tests could start (VMDIR/not-run: the cause, which
+# vm.sh printed) is judged in one line, not in the failures that follow from it.
 judge_run() {
 	local VMDIR=$1 fail=() log=$1/test_progs.log passed failed skipped t res nsub sub
-	local expected=() rc marker nsplat t_marker nboot nleak results flavor allowed nskip
+	local expected=() rc nsplat t_marker nboot nleak results flavor allowed nskip
+	if [ -f "$VMDIR/not-run" ]; then
+		echo "---- verdict ----"
+		echo "  FAIL: the tests did not run (the vm stage's ERROR says why; kept in $VMDIR/not-run)"
+		echo "0 passed, 1 failed, 0 skipped"
+		return 1
+	fi
 	if [ ! -f "$VMDIR/finished" ]; then
 		fail+=("the guest died before finishing (no summary)")
 		echo "---- last console lines ----"
@@ -155,18 +179,12 @@ judge_run() {
 	rc=$(cat "$VMDIR/test_progs.rc" 2>/dev/null || echo missing)
 	[ "$rc" = 0 ] || fail+=("test_progs exited with $rc")
 
-	# Splats printed after the marker: from dmesg, or from the console if the guest died
-	# before it saved dmesg (the console has every level: ignore_loglevel).
+	# Splats printed after the marker.
 	echo "---- kernel log since the test marker ----"
-	marker=$(cat "$VMDIR/marker")
-	if [ -f "$VMDIR/dmesg.txt" ] && grep -qF "$marker" "$VMDIR/dmesg.txt"; then
-		sed -n "/$marker/,\$p" "$VMDIR/dmesg.txt" >"$VMDIR/dmesg-tests.txt"
-	elif grep -qF "$marker" "$VMDIR/console.log" 2>/dev/null; then
-		sed -n "/$marker/,\$p" "$VMDIR/console.log" | tr -d '\r' >"$VMDIR/dmesg-tests.txt"
-		echo "  (no dmesg from the guest: the console is judged)"
-	else
-		: >"$VMDIR/dmesg-tests.txt"
+	if ! log_since_marker "$VMDIR" >"$VMDIR/dmesg-tests.txt"; then
 		fail+=("no kernel log after the test marker")
+	elif ! grep -qF "$(cat "$VMDIR/marker")" "$VMDIR/dmesg.txt" 2>/dev/null; then
+		echo "  (no dmesg from the guest: the console is judged)"
 	fi
 	if [ "$flavor" = kcsan ]; then
 		kcsan_split <"$VMDIR/dmesg-tests.txt" >"$VMDIR/dmesg-tests.kcsan" 3>"$VMDIR/kcsan-elsewhere.txt"

@@ -7,7 +7,7 @@ CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bpf-struct-ops-link-6.1}
 OUT=${OUT:-$ROOT/out}
 LOGS=$OUT/logs
 JOBS=${JOBS:-$(nproc)}
-FLAVOR=${FLAVOR:-debug}		# debug (what make test and CI judge), fast, or kcsan (races)
+FLAVOR=${FLAVOR:-debug}		# debug (what make test and CI judge), fast, kcsan (races) or gcov (coverage)
 
 # The base: Debian's linux-source-6.1 at DEB_PIN, the pinned version (with the checksum of
 # its .deb) unless DEB_PIN names another the archive offers (make bases tries them all; the
@@ -189,6 +189,7 @@ config_fragments() {
 	case $FLAVOR in
 	debug) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/kasan.config" "$ROOT/configs/fault.config" ;;
 	kcsan) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/kcsan.config" "$ROOT/configs/fault.config" ;;
+	gcov) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/fault.config" "$ROOT/configs/gcov.config" ;;
 	esac
 	# a cross-built guest's own: last, it names what its architecture has not
 	[ "$KARCH" = x86_64 ] || echo "$ROOT/configs/$KARCH/guest.config"
@@ -297,6 +298,21 @@ x86_64_only() {
 # and detached at "base". make check, make per-patch, make test-base and make debian-config
 # have one each.
 # One path serves every base: a work tree of another base's repository is made again.
+# series_id: the version of the series' code, as docs/measurements.md names it: a hash of
+# the diffs of patches/ and of the kernel prerequisites (prereq/ that touch more than
+# tools/testing/selftests/: those only let an older base build its own selftests), without
+# the commit messages.
+series_id() {
+	local p
+	for p in "$PREREQ"/*.patch "$ROOT"/patches/*.patch; do
+		[ -f "$p" ] || continue
+		case $p in "$PREREQ"/*)
+			grep '^diff --git ' "$p" | grep -qv ' a/tools/testing/selftests/' || continue ;;
+		esac
+		sed -n '/^diff --git /,$p' "$p"
+	done | sha256sum | cut -c1-12
+}
+
 scratch_worktree() {
 	local common
 	common=$(git -C "$1" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
@@ -363,7 +379,7 @@ build_unpatched() {
 # The selftests' own config comes from the (patched) tree and is merged incrementally.
 load_build() {
 	load_base
-	case "$FLAVOR" in debug|fast|kcsan) ;; *) die "FLAVOR must be debug, fast or kcsan, not '$FLAVOR'";; esac
+	case "$FLAVOR" in debug|fast|kcsan|gcov) ;; *) die "FLAVOR must be debug, fast, kcsan or gcov, not '$FLAVOR'";; esac
 	local h
 	BUILD_ARCH=	# x86_64 keeps the names it had before there was an ARCH
 	[ "$KARCH" = x86_64 ] || BUILD_ARCH=-$KARCH
@@ -373,4 +389,12 @@ load_build() {
 		sha256sum | cut -c1-12)
 	BUILD=$CACHE_BUILD/$BASE_ID$BUILD_ARCH-$FLAVOR-$h
 	SELFTESTS=$BUILD/kselftest/bpf
+	# FLAVOR=gcov: kbuild profiles each kernel object the series changes (the .c files it
+	# touches outside tools/), named on its command line
+	if [ "$FLAVOR" = gcov ] && [ -z "${KERNEL_TREE:-}" ]; then
+		local f
+		while read -r f; do
+			KMAKE_FLAGS+=("GCOV_PROFILE_$(basename "${f%.c}").o=y")
+		done < <(git -C "$WT" diff --name-only series-base HEAD -- '*.c' ':!tools' 2>/dev/null)
+	fi
 }

@@ -38,8 +38,7 @@ run_side() {
 		"$ROOT/scripts/vm.sh" >"$regress_out/$2.vm.log" 2>&1 || true
 	[ -s "$regress_out/$2/vm/cmd.log" ] ||
 		{ tail -n 20 "$regress_out/$2.vm.log" >&2; die "the $2 run left no test_progs output"; }
-	nsplat=$({ sed -n "/$(cat "$regress_out/$2/vm/marker")/,\$p" "$regress_out/$2/vm/dmesg.txt" 2>/dev/null || true; } |
-		splats -c) || nsplat="?"
+	nsplat=$({ log_since_marker "$regress_out/$2/vm" || true; } | splats -c) || nsplat="?"
 	say "$2: $nsplat splat line(s), $(elapsed "$t")"
 }
 
@@ -68,34 +67,38 @@ mkdir -p "$regress_out/retry"
 if [ "${#failing[@]}" -gt 0 ] && [ "$RETRY" -gt 0 ]; then
 	# the subtests that failed, and the tests none of whose subtests did: test_progs
 	# prints a test's line when one of its subtests is selected
-	names=$(printf '%s\n' "${failing[@]}" | awk '{ n[NR] = $1; if (/\//) { sub(/\/.*/, ""); parent[$1] } }
-		END { for (i = 1; i <= NR; i++) if (!(n[i] in parent)) print n[i] }' | paste -sd, -)
+	names=$(for n in "${failing[@]}"; do
+		case $n in */*) ;; *) printf '%s\n' "${failing[@]}" | cut -s -d/ -f1 | grep -qxF -- "$n" && continue ;; esac
+		echo "$n"
+	done | paste -sd, -)
 	say "retrying $names: $RETRY times in each of $RETRY_BOOTS boots of each kernel"
 	for b in $(seq "$RETRY_BOOTS"); do
 		for side in base series; do
 			run_side $side "retry/$side-$b" "for i in \$(seq $RETRY); do echo \"regress-retry: run \$i\"; $TP -a $(printf %q "$names"); done; true"
-			awk -v d="$regress_out/retry/$side-$b" '/^regress-retry: run [0-9]+$/ { f = d "/run." $3; next }
-				f { print > f }' "$regress_out/retry/$side-$b/vm/cmd.log"
+			# one file per run: run.01, run.02...
+			csplit -s -z -f "$regress_out/retry/$side-$b/run." "$regress_out/retry/$side-$b/vm/cmd.log" \
+				'/^regress-retry: run [0-9]*$/' '{*}'
 		done
 	done
-	# "NAME OK FAIL": how many of the runs on each kernel each name passed and failed
+	# each run's "NAME OK|FAIL|SKIP" lines, of all runs on each kernel
 	for side in base series; do
-		for f in "$regress_out/retry/$side"-*/run.*; do tp_outcomes "$f"; done |
-			awk '{ n[$1, $2]++; s[$1] } END { for (k in s) print k, n[k, "OK"] + 0, n[k, "FAIL"] + 0 }' |
-			sort -k1,1 >"$regress_out/retry/$side.counts"
+		for f in "$regress_out/retry/$side"-*/run.*; do tp_outcomes "$f"; done >"$regress_out/retry/$side.outcomes"
 	done
 	echo "---- retried: runs OK/FAIL on the base, with the series ----"
 	# flaky on 6.1 itself: the base fails it too and the series passes it too
-	printf '%s\n' "${failing[@]}" >"$regress_out/retry/names"
-	awk -v flaky="$regress_out/flaky" '
-		FILENAME ~ /\.counts$/ { n[FILENAME ~ /base\.counts$/ ? "b" : "s", $1] = $2 "/" $3; next }
-		{	split(("b", $1) in n ? n["b", $1] : "0/0", b, "/")
-			split(("s", $1) in n ? n["s", $1] : "0/0", s, "/")
-			f = b[2] > 0 && s[1] > 0
-			printf "  %-40s base %d/%d, series %d/%d: %s\n", $1, b[1], b[2], s[1], s[2],
-				f ? "flaky on the base, not counted" : "regression"
-			if (f) print $1 > flaky
-		}' "$regress_out/retry/base.counts" "$regress_out/retry/series.counts" "$regress_out/retry/names"
+	for n in "${failing[@]}"; do
+		bo=$(grep -cxF -- "$n OK" "$regress_out/retry/base.outcomes" || true)
+		bf=$(grep -cxF -- "$n FAIL" "$regress_out/retry/base.outcomes" || true)
+		so=$(grep -cxF -- "$n OK" "$regress_out/retry/series.outcomes" || true)
+		sf=$(grep -cxF -- "$n FAIL" "$regress_out/retry/series.outcomes" || true)
+		if [ "$bf" -gt 0 ] && [ "$so" -gt 0 ]; then
+			verdict="flaky on the base, not counted"
+			echo "$n" >>"$regress_out/flaky"
+		else
+			verdict=regression
+		fi
+		printf '  %-40s base %d/%d, series %d/%d: %s\n' "$n" "$bo" "$bf" "$so" "$sf" "$verdict"
+	done
 fi
 regressions=$(awk 'FILENAME ~ /flaky$/ { flaky[$1]; next } $2 == "OK" && $3 != "OK" && !($1 in flaky)' \
 	"$regress_out/flaky" "$regress_out/diff" | wc -l)

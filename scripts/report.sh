@@ -5,5 +5,5 @@
 # as one).
 . "$(dirname "$0")/lib.sh"
 stage_begin report
-[ -f "$OUT/vm/filter" ] || die "no results of make test's run in $OUT/vm; run 'make vm'"
+[ -f "$OUT/vm/filter" ] || [ -f "$OUT/vm/not-run" ] || die "no results of make test's run in $OUT/vm; run 'make vm'"
 judge_run "$OUT/vm" || exit 1

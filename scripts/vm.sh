@@ -23,6 +23,8 @@ KIMG=${KIMG:-$BUILD/$KIMG_PATH}
 SELFTESTS=${VM_SELFTESTS:-$SELFTESTS}	# make regress: the base's own test_progs
 [ -f "$KIMG" ] || die "no kernel at $KIMG; run 'make build'"
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs at $SELFTESTS; run 'make build'"
+# not_run MESSAGE: stop before or without the tests; the report stage says MESSAGE once
+not_run() { echo "$*" >"$VMDIR/not-run"; die "$*"; }
 
 # The guest's root: the host's own on x86_64; a cross-built guest gets a root of its
 # architecture (scripts/rootfs.sh) whose PID 1 mounts the host's root and binds the harness
@@ -161,6 +163,15 @@ if [ -n "$CMD" ]; then
 	LOG=cmd.log SHOW=out SHOW_RE=''
 else
 	# exact names (globs allowed), comma-separated; TP_ARGS: more options (make model: -v)
+	# a name that the built test_progs does not have is said now, not after a boot (the
+	# binary lists its tests on the host when it is of the host's architecture)
+	if [ "$KARCH" = "$(uname -m)" ]; then
+		IFS=, read -ra names <<<"$T"
+		for n in "${names[@]}"; do
+			[ -n "$("$SELFTESTS/test_progs" -l -a "${n%%/*}" 2>/dev/null)" ] ||
+				not_run "T: test_progs has no test '${n%%/*}' (./test_progs -l in $SELFTESTS lists them)"
+		done
+	fi
 	CMD="./test_progs ${TP_ARGS:+$TP_ARGS }-a $(printf %q "$T")"
 	LOG=test_progs.log SHOW=test SHOW_RE=$RESULT_RE
 	echo "$T" >"$VMDIR/filter"
@@ -216,7 +227,7 @@ for try in $(seq 1 "$BOOT_TRIES"); do
 	if [ "$rc" != 0 ] && ! grep -q 'Linux version' "$VMDIR/console.log"; then
 		echo "---- QEMU's output ----" >&2
 		tail -n 15 "$VMDIR/console.log" >&2
-		die "QEMU exited with status $rc before the guest kernel started"
+		not_run "QEMU exited with status $rc before the guest kernel started"
 	fi
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "---- last console lines ----" >&2
@@ -230,16 +241,16 @@ for try in $(seq 1 "$BOOT_TRIES"); do
 	# a guest that does not see its CPUs will not see them on the next boot either
 	if grep -qE "cpus=[0-9]+$" "$VMDIR/preflight" 2>/dev/null &&
 		! grep -q "cpus=$VM_CPUS\$" "$VMDIR/preflight"; then
-		die "the guest runs on $(sed -nE '1s/.*cpus=([0-9]+)$/\1/p' "$VMDIR/preflight") CPU(s), not the $VM_CPUS QEMU was given"
+		not_run "the guest runs on $(sed -nE '1s/.*cpus=([0-9]+)$/\1/p' "$VMDIR/preflight") CPU(s), not the $VM_CPUS QEMU was given"
 	fi
 	warn "boot $try is not clean ($(head -n 1 "$VMDIR/preflight" 2>/dev/null || echo 'no preflight result')); it cannot count"
 	splats -n "$VMDIR/console.log" | head -n 5 >&2
-	[ "$try" -lt "$BOOT_TRIES" ] || die "no clean boot in $BOOT_TRIES tries"
+	[ "$try" -lt "$BOOT_TRIES" ] || not_run "no clean boot in $BOOT_TRIES tries"
 done
 echo "$ACCEL" >"$VMDIR/accel"
 if [ "$LOG" = cmd.log ]; then
 	rc=$(cat "$VMDIR/cmd.rc" 2>/dev/null || echo 255)
-	n=$({ sed -n "/$MARKER/,\$p" "$VMDIR/dmesg.txt" 2>/dev/null || true; } | splats -c) || n=0
+	n=$({ log_since_marker "$VMDIR" || true; } | splats -c) || n=0
 	[ "${n:-0}" -eq 0 ] || warn "$n kernel log line(s) since the command started look like a splat: see $VMDIR/dmesg.txt"
 	say "command exit $rc (output: $VMDIR/cmd.log)"
 	stage_end

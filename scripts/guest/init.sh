@@ -84,7 +84,7 @@ rc=$?
 echo "$rc" >"$RESULTS/${LOG%.log}.rc"
 up
 echo "HARNESS: command done at ${UP}s, exit $rc"
-# GUEST_SCRIPT (make vm only, for experiments): a command line run here after the tests,
+# GUEST_SCRIPT (make vm for experiments; make coverage): a command line run after the tests,
 # in the selftests directory; its output goes to guest-script.log. Its splats count.
 if [ -n "${GUEST_SCRIPT:-}" ]; then
 	bash -c "$GUEST_SCRIPT" >$RESULTS/guest-script.log 2>&1
