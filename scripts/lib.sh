@@ -189,7 +189,7 @@ config_fragments() {
 	case $FLAVOR in
 	debug) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/kasan.config" "$ROOT/configs/fault.config" ;;
 	kcsan) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/kcsan.config" "$ROOT/configs/fault.config" ;;
-	gcov) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/fault.config" "$ROOT/configs/gcov.config" ;;
+	gcov) printf '%s\n' "$ROOT/configs/debug.config" "$ROOT/configs/fault.config" "$ROOT/configs/gcov/gcov.config" ;;
 	esac
 	# a cross-built guest's own: last, it names what its architecture has not
 	[ "$KARCH" = x86_64 ] || echo "$ROOT/configs/$KARCH/guest.config"
@@ -383,7 +383,9 @@ load_build() {
 	local h
 	BUILD_ARCH=	# x86_64 keeps the names it had before there was an ARCH
 	[ "$KARCH" = x86_64 ] || BUILD_ARCH=-$KARCH
+	# configs/gcov/ is outside the glob: only the gcov flavour's key has it
 	h=$( (grep -h '^[^#]\|is not set' "$ROOT"/configs/*.config ${EXTRA_CONFIG:+"$EXTRA_CONFIG"}
+		[ "$FLAVOR" != gcov ] || grep -h '^[^#]\|is not set' "$ROOT"/configs/gcov/*.config
 		[ -z "$BUILD_ARCH" ] || grep -h '^[^#]\|is not set' "$ROOT/configs/$KARCH"/*.config
 		echo "flavor=$FLAVOR base=$KCONFIG_BASE") |
 		sha256sum | cut -c1-12)
