@@ -113,7 +113,7 @@ repeat: build
 mutate: build
 	@$(SCRIPTS)/mutate.sh
 
-# Not part of .ci/run: the model-based check (struct_ops_link/model) with SEEDS seeds of OPS
+# Not part of .ci/run: the model-based checks (struct_ops_link/model, model_threads): SEEDS seeds of OPS
 # operations from SEED, or one seed again; every operation's result and effects against the model.
 #: model		the model-based check of struct_ops links: SEED, SEEDS, OPS (not in CI)
 model: build
