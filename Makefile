@@ -17,7 +17,7 @@
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
 #= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
 #= MUT='glob,glob'	make mutate: which mutations/*.patch to try
-#= SEED=1 SEEDS=20 OPS=1000	make model: the first seed, how many seeds, operations per seed
+#= SEED=1 SEEDS=20 OPS=1000	make model, make differential: the first seed, how many seeds, operations per seed
 #= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n, either with @arm64; default: newest, pinned, oldest, vanilla, pinned@arm64; none: none)
 #= FORCE=1		discard work-tree commits that were not exported
 #= KEEP_BUILDS=n	build directories kept in the cache (default 2)
@@ -27,7 +27,7 @@ export DEB_PIN BASE BASES_TEST KERNEL_SRC KERNEL_TREE T FLAVOR CACHE JOBS VM_TIM
 SCRIPTS := scripts
 
 .PHONY: all help deps base apply build vm shell report id test check export fast fast-test \
-	test-base per-patch stubs upstream-demo repeat mutate model coverage regress bench bases debian-config deb
+	test-base per-patch stubs upstream-demo differential repeat mutate model coverage regress bench bases debian-config deb
 #: all		deps + base + apply + build: the patched kernel and test_progs (the default)
 all: build
 
@@ -145,6 +145,9 @@ bench:
 #: upstream-demo	the upstream fixes on Debian's linux-source-6.12: fail stock, pass fixed
 upstream-demo: deps
 	@$(SCRIPTS)/upstream-demo.sh
+#: differential	TCP congestion control link traces, 6.1 + series against 6.12 + upstream/6.12 (not in CI)
+differential: build
+	@$(SCRIPTS)/differential.sh
 
 # Not part of .ci/run: every 6.1 base the archive offers (Debian's linux-source-6.1 versions
 # and vanilla 6.1.y): does the series apply (with the prerequisites of prereq/ where the base

@@ -36,6 +36,14 @@ PREREQ=${PREREQ:-$ROOT/prereq}
 # the checkpatch.pl that make check runs beside the base's.
 UPSTREAM_DEB_PKG=linux-source-6.12 UPSTREAM_DEB_PIN=6.12.117-1~deb12u1
 UPSTREAM_DEB_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703
+# upstream_env: the settings that make the stages work on upstream 6.12, in a cache of its
+# own (make upstream-demo builds there; make differential boots what it built)
+upstream_env() {
+	export DEB_PKG=$UPSTREAM_DEB_PKG DEB_PIN=$UPSTREAM_DEB_PIN KVER=6.12
+	export DEB_PIN_SHA256=$UPSTREAM_DEB_SHA256
+	export CACHE=$CACHE/upstream-6.12
+	export EXTRA_CONFIG=$ROOT/upstream/6.12/config
+}
 
 # The tests: the series' own (test_progs names), and what make test runs by default (the
 # upstream tests of the code the series touches, then the series' own).

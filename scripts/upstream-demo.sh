@@ -17,10 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 stage_begin upstream-demo
 
-export DEB_PKG=$UPSTREAM_DEB_PKG DEB_PIN=$UPSTREAM_DEB_PIN KVER=6.12
-export DEB_PIN_SHA256=$UPSTREAM_DEB_SHA256
-export CACHE=$CACHE/upstream-6.12
-export EXTRA_CONFIG=$ROOT/upstream/6.12/config
+upstream_env
 export VM_TIMEOUT=${VM_TIMEOUT:-400} FORCE=1
 # the subtests the selftests patches add
 SUBTESTS=${SUBTESTS:-bpf_tcp_ca/update_same_map bpf_tcp_ca/update_same_map_not_last bpf_tcp_ca/update_allowed bpf_tcp_ca/update_default bpf_tcp_ca/update_map_no_link bpf_tcp_ca/update_default_netns_churn bpf_tcp_ca/update_default_allowed}

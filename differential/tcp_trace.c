@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/* make differential: seeded sequences of what user space can do with BPF TCP
+ * congestion control links, and what each call returned and left visible,
+ * printed as a trace that holds no kernel ids or addresses. The same binary
+ * (the 6.1 selftests' libbpf and tcp_ca_update skeleton) runs on 6.1 with the
+ * series and on 6.12 with upstream/6.12/'s fixes; scripts/differential.sh
+ * compares the traces.
+ *
+ * Operations, drawn from the seed: libbpf's attach of a map (populate, then
+ * link create; for the map without BPF_F_LINK, the legacy registration) and
+ * bpf_link__update_map(); BPF_LINK_CREATE of a map again; BPF_LINK_UPDATE
+ * with every combination of flags and old map (the link's, another, none, a
+ * fd that is not a map, no such fd, an unknown flag); BPF_LINK_DETACH; more
+ * fds by BPF_LINK_GET_FD_BY_ID; close of any fd; poll and epoll of a link;
+ * the delete of the legacy map's element; writes of the default and the
+ * allowed sysctls; a connection in init_net and in a new network namespace
+ * (which congestion control it got and which BPF implementation ran).
+ * After each: the return value, then the state (the default, the allowed and
+ * available lists, each link's map by name, its poll events).
+ *
+ * Usage: tcp_trace SEED SEEDS OPS
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tcp_ca_update.skel.h"
+
+#define NR_LINKS 4
+#define NR_MAPS 7
+
+struct link {
+	struct bpf_link *l;	/* libbpf's link (NULL: a raw fd or none) */
+	int fd;			/* the raw fd from BPF_LINK_CREATE, or -1 */
+	int extra;		/* one more fd, by id, or -1 */
+	bool legacy;		/* libbpf's link of a map without BPF_F_LINK: no kernel link */
+};
+
+static struct tcp_ca_update *skel;
+static struct bpf_map *maps[NR_MAPS];
+static const char *map_names[NR_MAPS] = {
+	"ca1", "ca2", "ca3", "ca_non_restricted", "ca_incomplete", "ca_other_name", "ca_no_link",
+};
+static struct link links[NR_LINKS];
+static unsigned int rng;
+static int lfd = -1;		/* init_net's listener */
+
+static unsigned int rnd(unsigned int n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return n ? rng % n : 0;
+}
+
+static int link_fd(struct link *k)
+{
+	return k->l ? bpf_link__fd(k->l) : k->fd;
+}
+
+static bool link_live(struct link *k)
+{
+	return k->l || k->fd >= 0;
+}
+
+static int err_of(int ret)
+{
+	return ret < 0 ? (errno ? -errno : ret) : ret;
+}
+
+/* The name of the map whose id is @id, "-" for none, "?" for another */
+static const char *map_name_by_id(__u32 id)
+{
+	int i;
+
+	if (!id)
+		return "-";
+	for (i = 0; i < NR_MAPS; i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_map_get_info_by_fd(bpf_map__fd(maps[i]), &info, &len) && info.id == id)
+			return map_names[i];
+	}
+	return "?";
+}
+
+static void read_sysctl(const char *name, char *buf, size_t size)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static int write_sysctl(const char *name, const char *value)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, value, strlen(value)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* The state after each operation */
+static void print_state(void)
+{
+	char def[64], allowed[256], avail[256];
+	int i;
+
+	read_sysctl("tcp_congestion_control", def, sizeof(def));
+	read_sysctl("tcp_allowed_congestion_control", allowed, sizeof(allowed));
+	read_sysctl("tcp_available_congestion_control", avail, sizeof(avail));
+	printf("    default %s; allowed %s; available %s\n", def, allowed, avail);
+	for (i = 0; i < NR_LINKS; i++) {
+		struct pollfd pfd = { .events = POLLIN | POLLOUT | POLLHUP };
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!link_live(&links[i]))
+			continue;
+		if (links[i].legacy) {
+			printf("    link %d: libbpf's, of a map without BPF_F_LINK\n", i);
+			continue;
+		}
+		fd = link_fd(&links[i]);
+		if (bpf_link_get_info_by_fd(fd, &info, &len)) {
+			printf("    link %d: info %d\n", i, -errno);
+			continue;
+		}
+		pfd.fd = fd;
+		poll(&pfd, 1, 0);
+		printf("    link %d: type %u, map %s, poll %#x%s\n", i, info.type,
+		       info.type == BPF_LINK_TYPE_STRUCT_OPS ?
+		       map_name_by_id(info.struct_ops.map_id) : "-", pfd.revents,
+		       links[i].extra >= 0 ? ", 2 fds" : "");
+	}
+}
+
+static int pick_map(void)
+{
+	return rnd(NR_MAPS);
+}
+
+static int pick_link(bool live)
+{
+	int i, n = rnd(NR_LINKS);
+
+	for (i = 0; i < NR_LINKS; i++, n = (n + 1) % NR_LINKS)
+		if (link_live(&links[n]) == live)
+			return n;
+	return -1;
+}
+
+static bool op_attach(void)
+{
+	int k = pick_link(false), i = pick_map();
+	struct bpf_link *l;
+
+	if (k < 0)
+		return false;
+	errno = 0;
+	l = bpf_map__attach_struct_ops(maps[i]);
+	printf("libbpf attach %s as link %d: %d\n", map_names[i], k, l ? 0 : -errno);
+	if (l) {
+		links[k].l = l;
+		links[k].legacy = !(bpf_map__map_flags(maps[i]) & BPF_F_LINK);
+	}
+	return true;
+}
+
+static bool op_link_create(void)
+{
+	int k = pick_link(false), i = pick_map(), fd;
+
+	if (k < 0)
+		return false;
+	fd = bpf_link_create(bpf_map__fd(maps[i]), 0, BPF_STRUCT_OPS, NULL);
+	printf("BPF_LINK_CREATE of %s as link %d: %d\n", map_names[i], k, fd < 0 ? -errno : 0);
+	if (fd >= 0)
+		links[k].fd = fd;
+	return true;
+}
+
+static bool op_libbpf_update(void)
+{
+	int k = pick_link(true), i = pick_map(), ret;
+
+	if (k < 0 || !links[k].l)
+		return false;
+	ret = bpf_link__update_map(links[k].l, maps[i]);
+	printf("libbpf update link %d to %s: %d\n", k, map_names[i], ret < 0 ? -errno : ret);
+	return true;
+}
+
+static bool op_link_update(void)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, opts);
+	int k = pick_link(true), i = pick_map(), old = pick_map(), variant = rnd(7), bit, ret;
+	const char *what = "";
+
+	if (k < 0 || links[k].legacy)
+		return false;
+	switch (variant) {
+	case 0:
+		opts.flags = BPF_F_REPLACE;
+		opts.old_map_fd = bpf_map__fd(maps[old]);
+		break;
+	case 1:
+		opts.old_map_fd = bpf_map__fd(maps[old]);
+		what = " (no BPF_F_REPLACE)";
+		break;
+	case 2:
+		bit = rnd(31);
+		opts.flags = 1U << (bit + (bit >= 2));
+		break;
+	case 3:
+		opts.flags = BPF_F_REPLACE;
+		opts.old_map_fd = link_fd(&links[k]);
+		what = " (old: the link's fd)";
+		break;
+	case 4:
+		opts.flags = BPF_F_REPLACE;
+		opts.old_map_fd = INT_MAX;
+		what = " (old: no such fd)";
+		break;
+	default:
+		break;
+	}
+	ret = bpf_link_update(link_fd(&links[k]), bpf_map__fd(maps[i]), &opts);
+	printf("BPF_LINK_UPDATE link %d to %s, flags %#x, old %s%s: %d\n", k, map_names[i],
+	       opts.flags, variant <= 1 ? map_names[old] : "-", what, ret < 0 ? -errno : ret);
+	return true;
+}
+
+static bool op_detach(void)
+{
+	int k = pick_link(true);
+
+	if (k < 0 || links[k].legacy)
+		return false;
+	printf("BPF_LINK_DETACH link %d: %d\n", k, err_of(bpf_link_detach(link_fd(&links[k]))));
+	return true;
+}
+
+static bool op_fd_by_id(void)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int k = pick_link(true), fd;
+
+	if (k < 0 || links[k].legacy || links[k].extra >= 0 ||
+	    bpf_link_get_info_by_fd(link_fd(&links[k]), &info, &len))
+		return false;
+	fd = bpf_link_get_fd_by_id(info.id);
+	printf("BPF_LINK_GET_FD_BY_ID of link %d: %d\n", k, fd < 0 ? -errno : 0);
+	if (fd >= 0)
+		links[k].extra = fd;
+	return true;
+}
+
+/* The fd by id first, then libbpf's link or the raw fd */
+static bool op_close(void)
+{
+	int k = pick_link(true);
+	struct link *lk;
+
+	if (k < 0)
+		return false;
+	lk = &links[k];
+	if (lk->extra >= 0) {
+		printf("close the fd by id of link %d\n", k);
+		close(lk->extra);
+		lk->extra = -1;
+	} else if (lk->l) {
+		printf("libbpf destroy link %d: %d\n", k, bpf_link__destroy(lk->l));
+		lk->l = NULL;
+		lk->legacy = false;
+	} else {
+		printf("close link %d\n", k);
+		close(lk->fd);
+		lk->fd = -1;
+	}
+	return true;
+}
+
+static bool op_epoll(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLHUP }, got = {};
+	int k = pick_link(true), efd, n;
+
+	if (k < 0 || links[k].legacy)
+		return false;
+	efd = epoll_create1(0);
+	if (efd < 0 || epoll_ctl(efd, EPOLL_CTL_ADD, link_fd(&links[k]), &ev)) {
+		printf("epoll of link %d: %d\n", k, -errno);
+	} else {
+		n = epoll_wait(efd, &got, 1, 0);
+		printf("epoll of link %d: %d, events %#x\n", k, n, n > 0 ? got.events : 0);
+	}
+	if (efd >= 0)
+		close(efd);
+	return true;
+}
+
+static bool op_delete(void)
+{
+	int zero = 0;
+
+	printf("delete of ca_no_link's element: %d\n",
+	       err_of(bpf_map_delete_elem(bpf_map__fd(skel->maps.ca_no_link), &zero)));
+	return true;
+}
+
+static bool op_default(void)
+{
+	static const char * const names[] = {
+		"tcp_ca_update", "tcp_ca_other", "tcp_ca_no_link", "reno", "cubic", "nonesuch",
+	};
+	const char *name = names[rnd(6)];
+
+	printf("default := %s: %d\n", name, write_sysctl("tcp_congestion_control", name));
+	return true;
+}
+
+static bool op_allowed(void)
+{
+	static const char * const lists[] = {
+		"reno cubic", "reno cubic tcp_ca_update", "tcp_ca_update", "tcp_ca_other reno",
+		"tcp_ca_update tcp_ca_no_link cubic", "cubic nonesuch",
+	};
+	const char *list = lists[rnd(6)];
+
+	printf("allowed := %s: %d\n", list, write_sysctl("tcp_allowed_congestion_control", list));
+	return true;
+}
+
+static int listener(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (void *)&a, sizeof(a)) || listen(fd, 8)) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* A connection to @l with @want (NULL: the default): its CA's name, or an errno */
+static void connect_cc(int l, const char *want, char *cc, size_t size)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a), len = size;
+	int fd, afd;
+
+	snprintf(cc, size, "%d", -EINVAL);
+	if (getsockname(l, (void *)&a, &alen))
+		return;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0 && want && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, want, strlen(want))) {
+		snprintf(cc, size, "setsockopt %d", -errno);
+	} else if (fd < 0 || connect(fd, (void *)&a, alen)) {
+		snprintf(cc, size, "%d", -errno);
+	} else {
+		afd = accept(l, NULL, NULL);	/* the passive side's ->init() is done */
+		if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &len))
+			snprintf(cc, size, "%d", -errno);
+		if (afd >= 0)
+			close(afd);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Which BPF implementation ran since @before */
+static void print_ran(const int before[3])
+{
+	int now[3] = { skel->bss->ca1_init_calls, skel->bss->ca2_init_calls,
+		       skel->bss->ca3_init_calls };
+
+	printf(", ran ca1 %d ca2 %d ca3 %d\n", now[0] - before[0], now[1] - before[1],
+	       now[2] - before[2]);
+}
+
+static bool op_connect(void)
+{
+	int before[3] = { skel->bss->ca1_init_calls, skel->bss->ca2_init_calls,
+			  skel->bss->ca3_init_calls };
+	static const char * const names[] = { NULL, "tcp_ca_update", "tcp_ca_other" };
+	const char *want = names[rnd(3)];
+	char cc[32];
+
+	connect_cc(lfd, want, cc, sizeof(cc));
+	printf("connect in init_net with %s: %s", want ?: "the default", cc);
+	print_ran(before);
+	return true;
+}
+
+static bool op_netns(void)
+{
+	int before[3] = { skel->bss->ca1_init_calls, skel->bss->ca2_init_calls,
+			  skel->bss->ca3_init_calls };
+	char out[160] = "", def[64], cc[32];
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe(p))
+		return false;
+	pid = fork();
+	if (pid == 0) {
+		struct ifreq ifr = { .ifr_name = "lo" };
+		int s, l;
+
+		close(p[0]);
+		if (unshare(CLONE_NEWNET)) {
+			dprintf(p[1], "unshare %d", -errno);
+			_exit(0);
+		}
+		read_sysctl("tcp_congestion_control", def, sizeof(def));
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		ifr.ifr_flags = IFF_UP;
+		if (s < 0 || ioctl(s, SIOCSIFFLAGS, &ifr)) {
+			dprintf(p[1], "lo up %d", -errno);
+			_exit(0);
+		}
+		l = listener();
+		if (l < 0)
+			snprintf(cc, sizeof(cc), "%d", l);
+		else
+			connect_cc(l, NULL, cc, sizeof(cc));
+		dprintf(p[1], "default %s, connect %s", def, cc);
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid > 0) {
+		if (read(p[0], out, sizeof(out) - 1) < 0)
+			snprintf(out, sizeof(out), "read %d", -errno);
+		waitpid(pid, &status, 0);
+	}
+	close(p[0]);
+	printf("a new netns: %s", pid < 0 ? "fork failed" : out);
+	print_ran(before);
+	return true;
+}
+
+static bool (*const ops[])(void) = {
+	op_attach, op_attach, op_link_create, op_libbpf_update, op_link_update, op_link_update,
+	op_link_update, op_detach, op_fd_by_id, op_close, op_close, op_epoll, op_delete,
+	op_default, op_allowed, op_connect, op_netns,
+};
+
+/* Everything let go of, and the sysctls as they were */
+static void teardown(const char *def, const char *allowed)
+{
+	int i;
+
+	for (i = 0; i < NR_LINKS; i++) {
+		if (links[i].extra >= 0)
+			close(links[i].extra);
+		if (links[i].l)
+			bpf_link__destroy(links[i].l);
+		if (links[i].fd >= 0)
+			close(links[i].fd);
+		links[i] = (struct link){ .fd = -1, .extra = -1 };
+	}
+	tcp_ca_update__destroy(skel);
+	skel = NULL;
+	write_sysctl("tcp_congestion_control", def);
+	write_sysctl("tcp_allowed_congestion_control", allowed);
+}
+
+int main(int argc, char **argv)
+{
+	char def[64], allowed[256];
+	int seed, seeds, nr, s, op, i;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s SEED SEEDS OPS\n", argv[0]);
+		return 2;
+	}
+	seed = atoi(argv[1]);
+	seeds = atoi(argv[2]);
+	nr = atoi(argv[3]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	read_sysctl("tcp_congestion_control", def, sizeof(def));
+	read_sysctl("tcp_allowed_congestion_control", allowed, sizeof(allowed));
+	lfd = listener();
+	if (lfd < 0) {
+		fprintf(stderr, "listener: %d\n", lfd);
+		return 1;
+	}
+	for (i = 0; i < NR_LINKS; i++)
+		links[i] = (struct link){ .fd = -1, .extra = -1 };
+	for (s = seed; s < seed + seeds; s++) {
+		skel = tcp_ca_update__open_and_load();
+		if (!skel) {
+			fprintf(stderr, "seed %d: tcp_ca_update: %d\n", s, -errno);
+			return 1;
+		}
+		for (i = 0; i < NR_MAPS; i++)
+			maps[i] = bpf_object__find_map_by_name(skel->obj, map_names[i]);
+		rng = s * 2654435761u ?: 1;
+		printf("seed %d\n", s);
+		for (op = 0; op < nr; op++) {
+			printf("%d ", op);
+			if (!ops[rnd(sizeof(ops) / sizeof(ops[0]))]())
+				printf("nothing to act on\n");
+			fflush(stdout);
+			print_state();
+		}
+		teardown(def, allowed);
+		printf("seed %d: end\n", s);
+		print_state();
+	}
+	close(lfd);
+	return 0;
+}

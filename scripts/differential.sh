@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# "make differential" (evidence, not part of .ci/run): the same seeded sequences of BPF TCP
+# congestion control link operations (differential/tcp_trace.c: calls, errnos, and what
+# each leaves visible) on 6.1 with the series (FLAVOR, debug unless given) and on upstream
+# 6.12 with upstream/6.12/'s fixes, the build make upstream-demo leaves (its "fixed"
+# variant, debug options as configs/ give them). One binary, built against this series'
+# libbpf and tcp_ca_update skeleton, runs on both kernels. The traces must be identical
+# but for the lines differential/intended lists (each with its reason); both runs must be
+# free of splats. SEED, SEEDS, OPS as make model's. Results in out/differential/.
+. "$(dirname "$0")/lib.sh"
+series_only differential
+stage_begin differential
+load_build
+[ -x "$SELFTESTS/test_progs" ] || die "no build at $BUILD; run 'make build FLAVOR=$FLAVOR'"
+SEED=${SEED:-1} SEEDS=${SEEDS:-20} OPS=${OPS:-300}
+dout=$ROOT/out/differential
+rm -rf "$dout"; mkdir -p "$dout"
+run_logged "$LOGS/differential-build.log" gcc -O2 -Wall -Werror -I"$SELFTESTS" -I"$SELFTESTS/tools/include" \
+	-I"$WT/tools/include/uapi" -I"$WT/tools/include" -o "$dout/tcp_trace" "$ROOT/differential/tcp_trace.c" \
+	"$SELFTESTS/tools/build/libbpf/libbpf.a" -lelf -lz
+upstream_fixed=$CACHE/upstream-6.12/series-fixed
+[ -d "$upstream_fixed" ] || die "no 6.12 build with upstream/6.12/'s fixes: run 'make upstream-demo' first"
+
+# trace KERNEL: boot it with the trace as the command; the trace to $dout/KERNEL.trace
+trace() {
+	local name=$1 rc=0 vmdir=$dout/$1/vm n
+	OUT=$dout/$name CMD="$dout/tcp_trace $SEED $SEEDS $OPS" "$ROOT/scripts/vm.sh" >"$dout/$name.vm.log" 2>&1 || rc=$?
+	tail -n 3 "$dout/$name.vm.log"
+	[ "$rc" -eq 0 ] || die "$name: the trace did not run to its end (exit $rc): $dout/$name.vm.log"
+	grep -qx ok "$vmdir/preflight" || die "$name: the boot was not clean ($(head -n 1 "$vmdir/preflight")); it never counts"
+	log_since_marker "$vmdir" >"$vmdir/dmesg-tests.txt" || die "$name: no kernel log after the marker"
+	n=$(splats -c "$vmdir/dmesg-tests.txt") || die "$name: the kernel log could not be scanned"
+	if [ "$n" -gt 0 ]; then
+		splats -n "$vmdir/dmesg-tests.txt" | head -n 20
+		die "$name: $n splat line(s) in the kernel log during the trace"
+	fi
+	# the trace is what the command printed; the intended differences are left out
+	grep -vEf <(grep -vE '^[[:space:]]*(#|$)' "$ROOT/differential/intended" || true) "$vmdir/cmd.log" \
+		>"$dout/$name.trace" || true
+	say "$name: $(grep -c '^[0-9]' "$dout/$name.trace") operations traced, no splat"
+}
+
+trace 6.1
+(
+	upstream_env
+	export PATCHES=$upstream_fixed FORCE=1
+	say "6.12: the fixed variant of make upstream-demo ($(cd "$PATCHES" && echo *.patch | wc -w) patches)"
+	"$ROOT/scripts/apply.sh" >"$LOGS/differential-6.12-apply.log" 2>&1 || die "6.12: apply failed: $LOGS/differential-6.12-apply.log"
+	"$ROOT/scripts/build.sh" >"$LOGS/differential-6.12-build.log" 2>&1 || die "6.12: build failed: $LOGS/differential-6.12-build.log"
+	trace 6.12
+)
+if diff -u "$dout/6.1.trace" "$dout/6.12.trace" >"$dout/diff.txt"; then
+	say "the traces are identical: $(grep -c '^[0-9]' "$dout/6.1.trace") operations, seeds $SEED to $((SEED + SEEDS - 1)), $OPS each (but the lines differential/intended lists)"
+else
+	head -n 60 "$dout/diff.txt"
+	die "the traces differ ($(grep -c '^[-+][0-9]' "$dout/diff.txt") operation lines): $dout/diff.txt"
+fi
+stage_end
