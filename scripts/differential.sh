@@ -12,7 +12,7 @@ series_only differential
 stage_begin differential
 load_build
 [ -x "$SELFTESTS/test_progs" ] || die "no build at $BUILD; run 'make build FLAVOR=$FLAVOR'"
-SEED=${SEED:-1} SEEDS=${SEEDS:-20} OPS=${OPS:-300}
+SEED=${SEED:-1} SEEDS=${SEEDS:-10} OPS=${OPS:-200}
 dout=$ROOT/out/differential
 rm -rf "$dout"; mkdir -p "$dout"
 run_logged "$LOGS/differential-build.log" gcc -O2 -Wall -Werror -I"$SELFTESTS" -I"$SELFTESTS/tools/include" \
