@@ -34,6 +34,12 @@ trace() {
 		splats -n "$vmdir/dmesg-tests.txt" | head -n 20
 		die "$name: $n splat line(s) in the kernel log during the trace"
 	fi
+	if [ -f "$vmdir/kmemleak.txt" ]; then
+		kmemleak_split "$(cat "$vmdir/marker.jiffies")" <"$vmdir/kmemleak.txt" >"$vmdir/kmemleak-tests.txt" \
+			3>/dev/null
+		n=$(grep -c 'unreferenced object' "$vmdir/kmemleak-tests.txt" || true)
+		[ "$n" -eq 0 ] || die "$name: kmemleak: $n unreferenced object(s) allocated during the trace"
+	fi
 	# the trace is what the command printed; the intended differences are left out
 	grep -vEf <(grep -vE '^[[:space:]]*(#|$)' "$ROOT/differential/intended" || true) "$vmdir/cmd.log" \
 		>"$dout/$name.trace" || true
