@@ -16,7 +16,8 @@
  * allowed sysctls; a connection in init_net and in a new network namespace
  * (which congestion control it got and which BPF implementation ran).
  * After each: the return value, then the state (the default, the allowed and
- * available lists, each link's map by name, its poll events).
+ * available lists of the names both kernels can have, each link's map by
+ * name, its poll events).
  *
  * Usage: tcp_trace SEED SEEDS OPS
  */
@@ -131,6 +132,27 @@ static int write_sysctl(const char *name, const char *value)
 	return ret;
 }
 
+/* @list, less the names that only one kernel's config builds in (6.12's
+ * has bbr and dctcp): what both kernels have is compared
+ */
+static void common_names(char *list)
+{
+	static const char * const known[] = {
+		"reno", "cubic", "tcp_ca_update", "tcp_ca_other", "tcp_ca_no_link",
+	};
+	char out[256] = "", *name, *save;
+	size_t i;
+
+	for (name = strtok_r(list, " ", &save); name; name = strtok_r(NULL, " ", &save))
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!strcmp(name, known[i])) {
+				if (out[0])
+					strcat(out, " ");
+				strcat(out, name);
+			}
+	strcpy(list, out);
+}
+
 /* The state after each operation */
 static void print_state(void)
 {
@@ -140,6 +162,8 @@ static void print_state(void)
 	read_sysctl("tcp_congestion_control", def, sizeof(def));
 	read_sysctl("tcp_allowed_congestion_control", allowed, sizeof(allowed));
 	read_sysctl("tcp_available_congestion_control", avail, sizeof(avail));
+	common_names(allowed);
+	common_names(avail);
 	printf("    default %s; allowed %s; available %s\n", def, allowed, avail);
 	for (i = 0; i < NR_LINKS; i++) {
 		struct pollfd pfd = { .events = POLLIN | POLLOUT | POLLHUP };

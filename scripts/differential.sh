@@ -59,6 +59,6 @@ if diff -u "$dout/6.1.trace" "$dout/6.12.trace" >"$dout/diff.txt"; then
 	say "the traces are identical: $(grep -c '^[0-9]' "$dout/6.1.trace") operations, seeds $SEED to $((SEED + SEEDS - 1)), $OPS each (but the lines differential/intended lists)"
 else
 	head -n 60 "$dout/diff.txt"
-	die "the traces differ ($(grep -c '^[-+][0-9]' "$dout/diff.txt") operation lines): $dout/diff.txt"
+	die "the traces differ ($(grep -c '^[-+][^-+]' "$dout/diff.txt") lines): $dout/diff.txt"
 fi
 stage_end
