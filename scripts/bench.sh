@@ -11,9 +11,7 @@ load_build
 [ -x "$SELFTESTS/test_progs" ] || die "no build at $BUILD; run 'make build FLAVOR=$FLAVOR'"
 bench_out=$OUT/bench
 mkdir -p "$bench_out"
-run_logged "$LOGS/bench-build.log" gcc -O2 -Wall -Werror -I"$SELFTESTS" -I"$SELFTESTS/tools/include" \
-	-I"$WT/tools/include/uapi" -I"$WT/tools/include" -o "$bench_out/cc_switch" "$ROOT/bench/cc_switch.c" \
-	"$SELFTESTS/tools/build/libbpf/libbpf.a" -lelf -lz -lpthread
+build_user_tool bench "$ROOT/bench/cc_switch.c" "$bench_out/cc_switch" -lpthread
 # Latencies need a clock finer than a jiffy. The guest has no HPET or PM timer: under TCG
 # its TSC calibration against the PIT fails now and then, and the clocksource watchdog,
 # with only jiffies to compare against, marks the TSC unstable; either way the guest falls

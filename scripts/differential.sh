@@ -15,9 +15,7 @@ load_build
 SEED=${SEED:-1} SEEDS=${SEEDS:-10} OPS=${OPS:-200}
 dout=$ROOT/out/differential
 rm -rf "$dout"; mkdir -p "$dout"
-run_logged "$LOGS/differential-build.log" gcc -O2 -Wall -Werror -I"$SELFTESTS" -I"$SELFTESTS/tools/include" \
-	-I"$WT/tools/include/uapi" -I"$WT/tools/include" -o "$dout/tcp_trace" "$ROOT/differential/tcp_trace.c" \
-	"$SELFTESTS/tools/build/libbpf/libbpf.a" -lelf -lz
+build_user_tool differential "$ROOT/differential/tcp_trace.c" "$dout/tcp_trace"
 upstream_fixed=$CACHE/upstream-6.12/series-fixed
 [ -d "$upstream_fixed" ] || die "no 6.12 build with upstream/6.12/'s fixes: run 'make upstream-demo' first"
 

@@ -36,6 +36,15 @@ PREREQ=${PREREQ:-$ROOT/prereq}
 # the checkpatch.pl that make check runs beside the base's.
 UPSTREAM_DEB_PKG=linux-source-6.12 UPSTREAM_DEB_PIN=6.12.117-1~deb12u1
 UPSTREAM_DEB_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703
+# build_user_tool NAME SRC OUT [LIBS...]: a user-space program built against the selftests'
+# libbpf and skeletons of the loaded build (make bench, make differential); log in LOGS/NAME-build.log
+build_user_tool() {
+	local name=$1 src=$2 out=$3
+	shift 3
+	run_logged "$LOGS/$name-build.log" gcc -O2 -Wall -Werror -I"$SELFTESTS" -I"$SELFTESTS/tools/include" \
+		-I"$WT/tools/include/uapi" -I"$WT/tools/include" -o "$out" "$src" \
+		"$SELFTESTS/tools/build/libbpf/libbpf.a" -lelf -lz "$@"
+}
 # upstream_env: the settings that make the stages work on upstream 6.12, in a cache of its
 # own (make upstream-demo builds there; make differential boots what it built)
 upstream_env() {
