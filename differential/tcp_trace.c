@@ -428,24 +428,32 @@ static void connect_cc(int l, const char *want, char *cc, size_t size)
 		close(fd);
 }
 
+/* How many times each BPF implementation's ->init() has run */
+static void read_inits(int n[3])
+{
+	n[0] = skel->bss->ca1_init_calls;
+	n[1] = skel->bss->ca2_init_calls;
+	n[2] = skel->bss->ca3_init_calls;
+}
+
 /* Which BPF implementation ran since @before */
 static void print_ran(const int before[3])
 {
-	int now[3] = { skel->bss->ca1_init_calls, skel->bss->ca2_init_calls,
-		       skel->bss->ca3_init_calls };
+	int now[3];
 
+	read_inits(now);
 	printf(", ran ca1 %d ca2 %d ca3 %d\n", now[0] - before[0], now[1] - before[1],
 	       now[2] - before[2]);
 }
 
 static bool op_connect(void)
 {
-	int before[3] = { skel->bss->ca1_init_calls, skel->bss->ca2_init_calls,
-			  skel->bss->ca3_init_calls };
+	int before[3];
 	static const char * const names[] = { NULL, "tcp_ca_update", "tcp_ca_other" };
 	const char *want = names[rnd(3)];
 	char cc[32];
 
+	read_inits(before);
 	connect_cc(lfd, want, cc, sizeof(cc));
 	printf("connect in init_net with %s: %s", want ?: "the default", cc);
 	print_ran(before);
@@ -454,12 +462,12 @@ static bool op_connect(void)
 
 static bool op_netns(void)
 {
-	int before[3] = { skel->bss->ca1_init_calls, skel->bss->ca2_init_calls,
-			  skel->bss->ca3_init_calls };
+	int before[3];
 	char out[160] = "", def[64], cc[32];
 	int p[2], status;
 	pid_t pid;
 
+	read_inits(before);
 	if (pipe(p))
 		return false;
 	pid = fork();

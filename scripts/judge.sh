@@ -103,6 +103,65 @@ kcsan_split() {
 	END { flush() }'
 }
 
+# judge_kernel VMDIR: what the kernel side of a guest run says, for any command the guest
+# ran (make test's, or another stage's): the boot was clean, the kernel log since the
+# marker has no splat (on the kcsan flavor, KCSAN reports outside the series' code are
+# listed apart), kmemleak found nothing allocated after the marker. Prints its findings;
+# appends each reason to fail against to the caller's array "fail".
+judge_kernel() {
+	local VMDIR=$1 flavor nsplat t_marker nboot nleak
+	flavor=$(cat "$VMDIR/flavor" 2>/dev/null || echo unknown)
+	# a boot that came up tainted or without lockdep judges nothing
+	if ! grep -qx ok "$VMDIR/preflight" 2>/dev/null; then
+		fail+=("the boot was not clean ($(head -n 1 "$VMDIR/preflight" 2>/dev/null || echo 'no preflight')); it never counts")
+	fi
+	echo "---- kernel log since the test marker ----"
+	if ! log_since_marker "$VMDIR" >"$VMDIR/dmesg-tests.txt"; then
+		fail+=("no kernel log after the test marker")
+	elif ! grep -qF "$(cat "$VMDIR/marker")" "$VMDIR/dmesg.txt" 2>/dev/null; then
+		echo "  (no dmesg from the guest: the console is judged)"
+	fi
+	if [ "$flavor" = kcsan ]; then
+		kcsan_split <"$VMDIR/dmesg-tests.txt" >"$VMDIR/dmesg-tests.kcsan" 3>"$VMDIR/kcsan-elsewhere.txt"
+		mv "$VMDIR/dmesg-tests.kcsan" "$VMDIR/dmesg-tests.txt"
+		if grep -q 'BUG: KCSAN:' "$VMDIR/kcsan-elsewhere.txt"; then
+			echo "  KCSAN reports with no frame in the series' code, not counted (kcsan-elsewhere.txt):"
+			grep -o 'BUG: KCSAN: .*' "$VMDIR/kcsan-elsewhere.txt" | sort | uniq -c | sed 's/^/    /'
+		fi
+	fi
+	if ! nsplat=$(splats -c "$VMDIR/dmesg-tests.txt"); then
+		fail+=("the kernel log could not be scanned for splats")
+		nsplat=0
+	fi
+	if [ "$nsplat" -gt 0 ]; then
+		fail+=("$nsplat splat line(s) in the kernel log during the tests")
+		splats -n "$VMDIR/dmesg-tests.txt" | head -n 20
+		echo "  (in full: $VMDIR/dmesg-tests.txt)"
+	else
+		echo "  no splats ($(wc -l <"$VMDIR/dmesg-tests.txt") lines scanned)"
+	fi
+	if [ -f "$VMDIR/kmemleak.txt" ]; then
+		t_marker=
+		{ read -r t_marker <"$VMDIR/marker.jiffies"; } 2>/dev/null || true
+		case "$t_marker" in
+		[0-9]*) ;;
+		*) fail+=("kmemleak: the guest did not record the jiffies of the marker"); t_marker=0 ;;
+		esac
+		kmemleak_split "$t_marker" <"$VMDIR/kmemleak.txt" >"$VMDIR/kmemleak-tests.txt" \
+			3>"$VMDIR/kmemleak-boot.txt"
+		nboot=$(grep -c 'unreferenced object' "$VMDIR/kmemleak-boot.txt" || true)
+		nleak=$(grep -c 'unreferenced object' "$VMDIR/kmemleak-tests.txt" || true)
+		if [ "$nleak" -gt 0 ]; then
+			fail+=("kmemleak: $nleak unreferenced object(s) allocated during the tests")
+			head -n 60 "$VMDIR/kmemleak-tests.txt"
+		else
+			echo "  kmemleak: no leaks from the tests ($nboot left by the boot, not counted: kmemleak-boot.txt)"
+		fi
+	elif [ "$flavor" = debug ] && [ -f "$VMDIR/finished" ]; then
+		fail+=("the debug kernel produced no kmemleak report")
+	fi
+}
+
 # judge_run VMDIR: the verdict on what a guest left in VMDIR (make test's run). Prints one
 # line per test and subtest, the splat scan, the kmemleak result, the reasons for a FAIL,
 # and last "N passed, N failed, N skipped". Returns 1 if the run does not pass.
@@ -110,7 +169,7 @@ kcsan_split() {
 # vm.sh printed) is judged in one line, not in the failures that follow from it.
 judge_run() {
 	local VMDIR=$1 fail=() log=$1/test_progs.log passed failed skipped t res nsub sub
-	local expected=() rc nsplat t_marker nboot nleak results flavor allowed nskip
+	local expected=() rc results flavor allowed nskip
 	if [ -f "$VMDIR/not-run" ]; then
 		echo "---- verdict ----"
 		echo "  FAIL: the tests did not run (the vm stage's ERROR says why; kept in $VMDIR/not-run)"
@@ -121,10 +180,6 @@ judge_run() {
 		fail+=("the guest died before finishing (no summary)")
 		echo "---- last console lines ----"
 		tail -n 30 "$VMDIR/console.log" 2>/dev/null || true
-	fi
-	# a boot that came up tainted or without lockdep judges nothing
-	if ! grep -qx ok "$VMDIR/preflight" 2>/dev/null; then
-		fail+=("the boot was not clean ($(head -n 1 "$VMDIR/preflight" 2>/dev/null || echo 'no preflight')); it never counts")
 	fi
 	[ -f "$log" ] || : >"$log"
 
@@ -179,52 +234,7 @@ judge_run() {
 	rc=$(cat "$VMDIR/test_progs.rc" 2>/dev/null || echo missing)
 	[ "$rc" = 0 ] || fail+=("test_progs exited with $rc")
 
-	# Splats printed after the marker.
-	echo "---- kernel log since the test marker ----"
-	if ! log_since_marker "$VMDIR" >"$VMDIR/dmesg-tests.txt"; then
-		fail+=("no kernel log after the test marker")
-	elif ! grep -qF "$(cat "$VMDIR/marker")" "$VMDIR/dmesg.txt" 2>/dev/null; then
-		echo "  (no dmesg from the guest: the console is judged)"
-	fi
-	if [ "$flavor" = kcsan ]; then
-		kcsan_split <"$VMDIR/dmesg-tests.txt" >"$VMDIR/dmesg-tests.kcsan" 3>"$VMDIR/kcsan-elsewhere.txt"
-		mv "$VMDIR/dmesg-tests.kcsan" "$VMDIR/dmesg-tests.txt"
-		if grep -q 'BUG: KCSAN:' "$VMDIR/kcsan-elsewhere.txt"; then
-			echo "  KCSAN reports with no frame in the series' code, not counted (kcsan-elsewhere.txt):"
-			grep -o 'BUG: KCSAN: .*' "$VMDIR/kcsan-elsewhere.txt" | sort | uniq -c | sed 's/^/    /'
-		fi
-	fi
-	if ! nsplat=$(splats -c "$VMDIR/dmesg-tests.txt"); then
-		fail+=("the kernel log could not be scanned for splats")
-		nsplat=0
-	fi
-	if [ "$nsplat" -gt 0 ]; then
-		fail+=("$nsplat splat line(s) in the kernel log during the tests")
-		splats -n "$VMDIR/dmesg-tests.txt" | head -n 20
-		echo "  (in full: $VMDIR/dmesg-tests.txt)"
-	else
-		echo "  no splats ($(wc -l <"$VMDIR/dmesg-tests.txt") lines scanned)"
-	fi
-	if [ -f "$VMDIR/kmemleak.txt" ]; then
-		t_marker=
-		{ read -r t_marker <"$VMDIR/marker.jiffies"; } 2>/dev/null || true
-		case "$t_marker" in
-		[0-9]*) ;;
-		*) fail+=("kmemleak: the guest did not record the jiffies of the marker"); t_marker=0 ;;
-		esac
-		kmemleak_split "$t_marker" <"$VMDIR/kmemleak.txt" >"$VMDIR/kmemleak-tests.txt" \
-			3>"$VMDIR/kmemleak-boot.txt"
-		nboot=$(grep -c 'unreferenced object' "$VMDIR/kmemleak-boot.txt" || true)
-		nleak=$(grep -c 'unreferenced object' "$VMDIR/kmemleak-tests.txt" || true)
-		if [ "$nleak" -gt 0 ]; then
-			fail+=("kmemleak: $nleak unreferenced object(s) allocated during the tests")
-			head -n 60 "$VMDIR/kmemleak-tests.txt"
-		else
-			echo "  kmemleak: no leaks from the tests ($nboot left by the boot, not counted: kmemleak-boot.txt)"
-		fi
-	elif [ "$(cat "$VMDIR/flavor" 2>/dev/null)" = debug ] && [ -f "$VMDIR/finished" ]; then
-		fail+=("the debug kernel produced no kmemleak report")
-	fi
+	judge_kernel "$VMDIR"
 
 	echo "---- verdict ----"
 	if [ "${#fail[@]}" -gt 0 ]; then
