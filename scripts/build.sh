@@ -13,10 +13,14 @@ KEEP_BUILDS=${KEEP_BUILDS:-2}
 # and stubs builds stay while their base is in the cache. A directory of an unknown kind is
 # named, not removed.
 mkdir -p "$CACHE_BUILD"
+# the current build counts among the KEEP_BUILDS only if it is of their kinds: a kcsan or gcov
+# build evicts no debug or fast one to make room for itself
+keep_from=$KEEP_BUILDS
+case "$FLAVOR" in debug|fast) ;; *) keep_from=$((KEEP_BUILDS + 1)) ;; esac
 # shellcheck disable=SC2012 # ls -t: newest first; the names are the harness's own, no spaces
 ls -1dt "$CACHE_BUILD"/*-debug-*/ "$CACHE_BUILD"/*-fast-*/ 2>/dev/null | sed 's:/$::' |
 	grep -v -- '-unpatched$' | grep -vxF "$BUILD" |
-	tail -n +"$KEEP_BUILDS" | while read -r old; do
+	tail -n +"$keep_from" | while read -r old; do
 		say "evicting old build cache $old"
 		rm -rf "$old" "$old-unpatched"
 	done || true
