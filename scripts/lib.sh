@@ -299,6 +299,40 @@ harness_hash() {
 		clang-19 --version 2>/dev/null | head -n 1 || true
 	} | sha256sum | cut -c1-16
 }
+# Mutations: mutations/*.patch, each a small deliberate break of the series' kernel code (its
+# first line, "Mutation: ...", says which), for make mutate and make differential MUT=.
+# mutation_files: MUTATIONS, the patches MUT names ('29-*,0[4-9]-*': globs, in that order, each
+# glob's in name order; all without MUT). mutation_begin: from here the work tree is the
+# stage's (make apply waits), it goes back to the series when the stage exits, and the next
+# build rebuilds the kernel. mutation_apply PATCH: applies one to $WT, uncommitted, named in
+# $WT/.git/mutation (a stage killed with it applied: make apply restores the tree).
+# mutation_restore: the series again. mutation_kernel: the kernel of the tree as it is.
+mutation_files() {
+	local globs g found
+	MUTATIONS=()
+	IFS=, read -ra globs <<<"${MUT:-*}"
+	for g in "${globs[@]}"; do
+		mapfile -t found < <(find "$ROOT/mutations" -maxdepth 1 -name "$g.patch" | sort)
+		[ "${#found[@]}" -gt 0 ] || die "MUT: no mutations/$g.patch"
+		MUTATIONS+=("${found[@]}")
+	done
+	mapfile -t MUTATIONS < <(printf '%s\n' "${MUTATIONS[@]}" | awk '!seen[$0]++')
+}
+mutation_restore() {
+	{ git -C "$WT" checkout -q -- . && rm -f "$WT/.git/mutation"; } 2>/dev/null || true
+}
+mutation_begin() {
+	[ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
+	rm -f "$BUILD/.harness-stamp"
+	trap 'mutation_restore; rm -f "$WT/.git/mutate.pid"' EXIT
+	echo $$ >"$WT/.git/mutate.pid"
+}
+mutation_apply() {
+	basename "$1" .patch >"$WT/.git/mutation"
+	git -C "$WT" apply "$1"
+}
+mutation_kernel() { make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules; }
+
 
 # series_only NAME: stages that work on the series refuse KERNEL_TREE.
 series_only() {

@@ -12,43 +12,25 @@ load_build
 export T=${T:-$SERIES_TESTS}
 export VM_TIMEOUT=${VM_TIMEOUT:-900}
 [ -x "$SELFTESTS/test_progs" ] || die "build first (make build)"
-[ -z "$(git -C "$WT" status --porcelain -uno)" ] || die "the work tree $WT has uncommitted changes"
-# MUT='29-*,0[4-9]-*': several globs, tried in that order (each glob's in name order)
-IFS=, read -ra globs <<<"${MUT:-*}"
-mutations=()
-for g in "${globs[@]}"; do
-	mapfile -t found < <(find "$ROOT/mutations" -maxdepth 1 -name "$g.patch" | sort)
-	[ "${#found[@]}" -gt 0 ] || die "MUT: no mutations/$g.patch"
-	mutations+=("${found[@]}")
-done
-mapfile -t mutations < <(printf '%s\n' "${mutations[@]}" | awk '!seen[$0]++')
-[ "${#mutations[@]}" -gt 0 ] || die "no mutations/${MUT:-*}.patch"
+mutation_files
 mutate_out=$ROOT/out/mutate
 rm -rf "$mutate_out"; mkdir -p "$mutate_out"
-
-# Whatever happens, the tree goes back to the series, and the next build rebuilds the kernel.
-# A mutation is applied only while $WT/.git/mutation names it; if this script is killed before
-# it restores the tree, the next "make apply" finds the file and restores it.
-rm -f "$BUILD/.harness-stamp"
-restore() { { git -C "$WT" checkout -q -- . && rm -f "$WT/.git/mutation" "$WT/.git/mutate.pid"; } 2>/dev/null || true; }
-kernel() { make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules; }
-trap restore EXIT
-echo $$ >"$WT/.git/mutate.pid"	# make apply leaves the tree alone while this runs
+# whatever happens, the tree goes back to the series, and the next build rebuilds the kernel
+mutation_begin
 
 table=()
 survived=0
-for p in "${mutations[@]}"; do
+for p in "${MUTATIONS[@]}"; do
 	name=${p##*/}; name=${name%.patch}
 	desc=$(sed -n '1s/^Mutation: //p' "$p")
 	STAGE="mutate $name"
 	say "$desc"
-	echo "$name" >"$WT/.git/mutation"
-	if ! git -C "$WT" apply "$p" 2>"$mutate_out/$name.apply"; then
+	if ! mutation_apply "$p" 2>"$mutate_out/$name.apply"; then
 		table+=("$name | does not apply")
 		continue
 	fi
 	verdict=
-	if ! run_logged "$mutate_out/$name.build.log" kernel; then
+	if ! run_logged "$mutate_out/$name.build.log" mutation_kernel; then
 		verdict="BUILD FAILED (not a valid mutation)"
 	else
 		OUT=$mutate_out/$name "$ROOT/scripts/vm.sh" >"$mutate_out/$name.vm.log" 2>&1 || true
@@ -73,17 +55,17 @@ for p in "${mutations[@]}"; do
 		fi
 		[ -z "$splat" ] || [ "$verdict" = SURVIVED ] || verdict+=" (+ $splat)"
 	fi
-	restore
+	mutation_restore
 	table+=("$name | $verdict")
 	say "$name: $verdict"
 done
 STAGE=mutate
 say "restoring the kernel of the series"
-run_logged "$LOGS/kernel.log" kernel
+run_logged "$LOGS/kernel.log" mutation_kernel
 {
 	echo "---- mutation | result (T=$T) ----"
 	printf '%s\n' "${table[@]}"
 } | tee "$mutate_out/summary"
 [ "$survived" -eq 0 ] || die "$survived mutation(s) SURVIVED: the tests miss them"
-say "all ${#mutations[@]} mutations caught"
+say "all ${#MUTATIONS[@]} mutations caught"
 stage_end
