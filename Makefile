@@ -16,7 +16,7 @@
 #= ACCEL=kvm|tcg	skip the KVM probe; BOOT_ARGS='...' more kernel command line
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
 #= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
-#= MUT='glob,glob'	make mutate: which mutations/*.patch to try
+#= MUT='glob,glob'	make mutate, make differential: which mutations/*.patch to try
 #= SEED=1 SEEDS=20 OPS=1000	make model, make differential: the first seed, how many seeds, operations per seed
 #= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n, either with @arm64; default: newest, pinned, oldest, vanilla, pinned@arm64; none: none)
 #= FORCE=1		discard work-tree commits that were not exported

@@ -7,6 +7,8 @@
 # libbpf and tcp_ca_update skeleton, runs on both kernels. The traces must be identical
 # but for the lines differential/intended lists (each with its reason); both runs must be
 # free of splats. SEED, SEEDS, OPS as make model's. Results in out/differential/.
+# MUT=glob[,glob]: make mutate's breaks, each on the 6.1 side; every one must make the 6.1
+# run differ from 6.12's trace or splat (the table in out/differential/summary).
 . "$(dirname "$0")/lib.sh"
 series_only differential
 stage_begin differential
@@ -19,17 +21,23 @@ build_user_tool differential "$ROOT/differential/tcp_trace.c" "$dout/tcp_trace"
 upstream_fixed=$CACHE/upstream-6.12/series-fixed
 [ -d "$upstream_fixed" ] || die "no 6.12 build with upstream/6.12/'s fixes: run 'make upstream-demo' first"
 
-# trace KERNEL: boot it with the trace as the command; the trace to $dout/KERNEL.trace
+# trace NAME: boot the kernel built now with the trace as the command, judge the kernel side
+# as make test does; the trace to $dout/NAME.trace, and in TRACE_FAIL why the run does not
+# count (empty: it does)
 trace() {
-	local name=$1 rc=0 vmdir=$dout/$1/vm
+	local name=$1 rc=0 vmdir=$dout/$1/vm fail=()
+	TRACE_FAIL=
 	OUT=$dout/$name CMD="$dout/tcp_trace $SEED $SEEDS $OPS" "$ROOT/scripts/vm.sh" >"$dout/$name.vm.log" 2>&1 || rc=$?
 	tail -n 3 "$dout/$name.vm.log"
-	[ "$rc" -eq 0 ] || die "$name: the trace did not run to its end (exit $rc): $dout/$name.vm.log"
-	local fail=()
+	if [ "$rc" -ne 0 ]; then
+		TRACE_FAIL="the trace did not run to its end (exit $rc): $dout/$name.vm.log"
+		return
+	fi
 	judge_kernel "$vmdir" >"$dout/$name.judge"
 	if [ "${#fail[@]}" -gt 0 ]; then
 		cat "$dout/$name.judge"
-		die "$name: $(IFS=';'; echo "${fail[*]}")"
+		TRACE_FAIL=$(IFS=';'; echo "${fail[*]}")
+		return
 	fi
 	# the trace is what the command printed; the intended differences are left out
 	grep -vEf <(grep -vE '^[[:space:]]*(#|$)' "$ROOT/differential/intended" || true) "$vmdir/cmd.log" \
@@ -37,7 +45,7 @@ trace() {
 	say "$name: $(grep -c '^[0-9]' "$dout/$name.trace") operations traced, no splat, no kmemleak report"
 }
 
-trace 6.1
+# 6.12 with upstream/6.12/'s fixes, in its own work tree and build
 (
 	upstream_env
 	export PATCHES=$upstream_fixed FORCE=1
@@ -45,11 +53,57 @@ trace 6.1
 	"$ROOT/scripts/apply.sh" >"$LOGS/differential-6.12-apply.log" 2>&1 || die "6.12: apply failed: $LOGS/differential-6.12-apply.log"
 	"$ROOT/scripts/build.sh" >"$LOGS/differential-6.12-build.log" 2>&1 || die "6.12: build failed: $LOGS/differential-6.12-build.log"
 	trace 6.12
+	[ -z "$TRACE_FAIL" ] || die "6.12: $TRACE_FAIL"
 )
-if diff -u "$dout/6.1.trace" "$dout/6.12.trace" >"$dout/diff.txt"; then
-	say "the traces are identical: $(grep -c '^[0-9]' "$dout/6.1.trace") operations, seeds $SEED to $((SEED + SEEDS - 1)), $OPS each (but the lines differential/intended lists)"
-else
-	head -n 60 "$dout/diff.txt"
-	die "the traces differ ($(grep -c '^[-+][^-+]' "$dout/diff.txt") lines): $dout/diff.txt"
+
+if [ -z "${MUT:-}" ]; then
+	trace 6.1
+	[ -z "$TRACE_FAIL" ] || die "6.1: $TRACE_FAIL"
+	if diff -u "$dout/6.1.trace" "$dout/6.12.trace" >"$dout/diff.txt"; then
+		say "the traces are identical: $(grep -c '^[0-9]' "$dout/6.1.trace") operations, seeds $SEED to $((SEED + SEEDS - 1)), $OPS each (but the lines differential/intended lists)"
+	else
+		head -n 60 "$dout/diff.txt"
+		die "the traces differ ($(grep -c '^[-+][^-+]' "$dout/diff.txt") lines): $dout/diff.txt"
+	fi
+	stage_end
+	exit 0
 fi
+
+# MUT=...: the oracle against breaks nobody wrote it for. Each mutation (make mutate's) on the
+# 6.1 side must make its run count as broken: a trace that differs from 6.12's, or a splat.
+mutation_files
+mutation_begin
+table=() survived=0
+for p in "${MUTATIONS[@]}"; do
+	name=${p##*/}; name=${name%.patch}
+	STAGE="differential $name"
+	say "$(sed -n '1s/^Mutation: //p' "$p")"
+	if ! mutation_apply "$p" 2>"$dout/$name.apply"; then
+		table+=("$name | does not apply")
+		continue
+	fi
+	if ! run_logged "$dout/$name.build.log" mutation_kernel; then
+		verdict="BUILD FAILED (not a valid mutation)"
+	else
+		trace "6.1-$name"
+		if [ -n "$TRACE_FAIL" ]; then
+			verdict="caught: $TRACE_FAIL"
+		elif ! diff -u "$dout/6.12.trace" "$dout/6.1-$name.trace" >"$dout/$name.diff"; then
+			verdict="caught: $(grep -c '^[-+][^-+]' "$dout/$name.diff") lines differ, first: $(grep -m1 '^+[^+]' "$dout/$name.diff" | cut -c2-90)"
+		else
+			verdict=SURVIVED survived=$((survived + 1))
+		fi
+	fi
+	mutation_restore
+	table+=("$name | $verdict")
+	say "$name: $verdict"
+done
+STAGE=differential
+say "restoring the kernel of the series"
+run_logged "$LOGS/kernel.log" mutation_kernel
+{
+	echo "---- mutation | the 6.1 trace against 6.12's (seeds $SEED to $((SEED + SEEDS - 1)), $OPS each) ----"
+	printf '%s\n' "${table[@]}"
+} | tee "$dout/summary"
+[ "$survived" -eq 0 ] || die "$survived mutation(s) SURVIVED: their traces are 6.12's"
 stage_end
