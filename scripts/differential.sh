@@ -45,6 +45,12 @@ trace() {
 	say "$name: $(grep -c '^[0-9]' "$dout/$name.trace") operations traced, no splat, no kmemleak report"
 }
 
+# MUT=: the mutations, and the work tree, taken before the 6.12 part (a bad MUT fails at once)
+if [ -n "${MUT:-}" ]; then
+	mutation_files
+	mutation_begin
+fi
+
 # 6.12 with upstream/6.12/'s fixes, in its own work tree and build
 (
 	upstream_env
@@ -71,39 +77,17 @@ fi
 
 # MUT=...: the oracle against breaks nobody wrote it for. Each mutation (make mutate's) on the
 # 6.1 side must make its run count as broken: a trace that differs from 6.12's, or a splat.
-mutation_files
-mutation_begin
-table=() survived=0
-for p in "${MUTATIONS[@]}"; do
-	name=${p##*/}; name=${name%.patch}
-	STAGE="differential $name"
-	say "$(sed -n '1s/^Mutation: //p' "$p")"
-	if ! mutation_apply "$p" 2>"$dout/$name.apply"; then
-		table+=("$name | does not apply")
-		continue
-	fi
-	if ! run_logged "$dout/$name.build.log" mutation_kernel; then
-		verdict="BUILD FAILED (not a valid mutation)"
+trace_mutation() {
+	trace "6.1-$1" >&2
+	if [ -n "$TRACE_FAIL" ]; then
+		echo "caught: $TRACE_FAIL"
+	elif ! diff -u "$dout/6.12.trace" "$dout/6.1-$1.trace" >"$dout/$1.diff"; then
+		echo "caught: $(grep -c '^[-+][^-+]' "$dout/$1.diff") lines differ, first: $(grep -m1 '^+[^+]' "$dout/$1.diff" | cut -c2-90)"
 	else
-		trace "6.1-$name"
-		if [ -n "$TRACE_FAIL" ]; then
-			verdict="caught: $TRACE_FAIL"
-		elif ! diff -u "$dout/6.12.trace" "$dout/6.1-$name.trace" >"$dout/$name.diff"; then
-			verdict="caught: $(grep -c '^[-+][^-+]' "$dout/$name.diff") lines differ, first: $(grep -m1 '^+[^+]' "$dout/$name.diff" | cut -c2-90)"
-		else
-			verdict=SURVIVED survived=$((survived + 1))
-		fi
+		echo SURVIVED
 	fi
-	mutation_restore
-	table+=("$name | $verdict")
-	say "$name: $verdict"
-done
-STAGE=differential
-say "restoring the kernel of the series"
-run_logged "$LOGS/kernel.log" mutation_kernel
-{
-	echo "---- mutation | the 6.1 trace against 6.12's (seeds $SEED to $((SEED + SEEDS - 1)), $OPS each) ----"
-	printf '%s\n' "${table[@]}"
-} | tee "$dout/summary"
-[ "$survived" -eq 0 ] || die "$survived mutation(s) SURVIVED: their traces are 6.12's"
+}
+mutations_run "$dout" trace_mutation \
+	"---- mutation | the 6.1 trace against 6.12's (seeds $SEED to $((SEED + SEEDS - 1)), $OPS each) ----" \
+	"their traces are 6.12's"
 stage_end

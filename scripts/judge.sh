@@ -106,8 +106,8 @@ kcsan_split() {
 # judge_kernel VMDIR: what the kernel side of a guest run says, for any command the guest
 # ran (make test's, or another stage's): the boot was clean, the kernel log since the
 # marker has no splat (on the kcsan flavor, KCSAN reports outside the series' code are
-# listed apart), kmemleak found nothing allocated after the marker. Prints its findings;
-# appends each reason to fail against to the caller's array "fail".
+# listed apart), kmemleak found nothing allocated after the marker. Prints its findings, and
+# appends each reason the run fails to the caller's array "fail" (its local, in bash's scope).
 judge_kernel() {
 	local VMDIR=$1 flavor nsplat t_marker nboot nleak
 	flavor=$(cat "$VMDIR/flavor" 2>/dev/null || echo unknown)

@@ -299,6 +299,7 @@ harness_hash() {
 		clang-19 --version 2>/dev/null | head -n 1 || true
 	} | sha256sum | cut -c1-16
 }
+
 # Mutations: mutations/*.patch, each a small deliberate break of the series' kernel code (its
 # first line, "Mutation: ...", says which), for make mutate and make differential MUT=.
 # mutation_files: MUTATIONS, the patches MUT names ('29-*,0[4-9]-*': globs, in that order, each
@@ -333,6 +334,35 @@ mutation_apply() {
 }
 mutation_kernel() { make -C "$WT" O="$BUILD" -j"$JOBS" "${KMAKE_FLAGS[@]}" "$KIMG_TARGET" modules; }
 
+# mutations_run OUT CHECK HEADER MISSED: for each of MUTATIONS, apply it, rebuild the kernel,
+# print the verdict "CHECK NAME" prints on stdout ("caught: ..." or SURVIVED; its other output
+# goes to stderr or to OUT), restore the tree. Then the series' kernel again, and the table
+# "NAME | verdict" under HEADER in OUT/summary; fails, saying MISSED, if any survived.
+mutations_run() {
+	local out=$1 check=$2 header=$3 missed=$4 stage=$STAGE p name verdict table=() survived=0
+	for p in "${MUTATIONS[@]}"; do
+		name=${p##*/}; name=${name%.patch}
+		STAGE="$stage $name"
+		say "$(sed -n '1s/^Mutation: //p' "$p")"
+		if ! mutation_apply "$p" 2>"$out/$name.apply"; then
+			verdict="does not apply"
+		elif ! run_logged "$out/$name.build.log" mutation_kernel; then
+			verdict="BUILD FAILED (not a valid mutation)"
+		else
+			verdict=$("$check" "$name")
+			[ "$verdict" != SURVIVED ] || survived=$((survived + 1))
+		fi
+		mutation_restore
+		table+=("$name | $verdict")
+		say "$name: $verdict"
+	done
+	STAGE=$stage
+	say "restoring the kernel of the series"
+	run_logged "$LOGS/kernel.log" mutation_kernel
+	{ echo "$header"; printf '%s\n' "${table[@]}"; } | tee "$out/summary"
+	[ "$survived" -eq 0 ] || die "$survived mutation(s) SURVIVED: $missed"
+	say "all ${#MUTATIONS[@]} mutations caught"
+}
 
 # series_only NAME: stages that work on the series refuse KERNEL_TREE.
 series_only() {
