@@ -2,8 +2,8 @@
 # "make differential" (evidence, not part of .ci/run): the same seeded sequences of BPF TCP
 # congestion control link operations (differential/tcp_trace.c: calls, errnos, and what
 # each leaves visible) on 6.1 with the series (FLAVOR, debug unless given) and on upstream
-# 6.12 with upstream/6.12/'s fixes, the build make upstream-demo leaves (its "fixed"
-# variant, debug options as configs/ give them). One binary, built against this series'
+# 6.12 with upstream/6.12/'s fixes (make upstream-demo's "fixed" variant, built in its
+# cache with the same FLAVOR's options; a build make upstream-demo left is reused). One binary, built against this series'
 # libbpf and tcp_ca_update skeleton, runs on both kernels. The traces must be identical
 # but for the lines differential/intended lists (each with its reason); both runs must be
 # free of splats. SEED, SEEDS, OPS as make model's. Results in out/differential/.
@@ -18,8 +18,6 @@ SEED=${SEED:-1} SEEDS=${SEEDS:-10} OPS=${OPS:-200}
 dout=$ROOT/out/differential
 rm -rf "$dout"; mkdir -p "$dout"
 build_user_tool differential "$ROOT/differential/tcp_trace.c" "$dout/tcp_trace"
-upstream_fixed=$CACHE/upstream-6.12/series-fixed
-[ -d "$upstream_fixed" ] || die "no 6.12 build with upstream/6.12/'s fixes: run 'make upstream-demo' first"
 
 # trace NAME: boot the kernel built now with the trace as the command, judge the kernel side
 # as make test does; the trace to $dout/NAME.trace, and in TRACE_FAIL why the run does not
@@ -51,13 +49,16 @@ if [ -n "${MUT:-}" ]; then
 	mutation_begin
 fi
 
-# 6.12 with upstream/6.12/'s fixes, in its own work tree and build
+# 6.12 with upstream/6.12/'s fixes: make upstream-demo's fixed variant, in the same work tree
+# and build cache (a build it left of this FLAVOR is reused)
 (
 	upstream_env
-	export PATCHES=$upstream_fixed FORCE=1
-	say "6.12: the fixed variant of make upstream-demo ($(cd "$PATCHES" && echo *.patch | wc -w) patches)"
-	"$ROOT/scripts/apply.sh" >"$LOGS/differential-6.12-apply.log" 2>&1 || die "6.12: apply failed: $LOGS/differential-6.12-apply.log"
-	"$ROOT/scripts/build.sh" >"$LOGS/differential-6.12-build.log" 2>&1 || die "6.12: build failed: $LOGS/differential-6.12-build.log"
+	export PATCHES=$CACHE/series-fixed FORCE=1
+	upstream_patches fixed "$PATCHES"
+	say "6.12: the fixed variant of make upstream-demo ($(cd "$PATCHES" && echo *.patch | wc -w) patches, FLAVOR=$FLAVOR)"
+	if ! { OUT=$dout/6.12-base "$ROOT/scripts/base.sh" && upstream_build; } >"$LOGS/differential-6.12-build.log" 2>&1; then
+		die "6.12: base, apply or build failed: $LOGS/differential-6.12-build.log"
+	fi
 	trace 6.12
 	[ -z "$TRACE_FAIL" ] || die "6.12: $TRACE_FAIL"
 )

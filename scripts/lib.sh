@@ -46,12 +46,57 @@ build_user_tool() {
 		"$SELFTESTS/tools/build/libbpf/libbpf.a" -lelf -lz "$@"
 }
 # upstream_env: the settings that make the stages work on upstream 6.12, in a cache of its
-# own (make upstream-demo builds there; make differential boots what it built)
+# own (make upstream-demo and make differential build there)
 upstream_env() {
 	export DEB_PKG=$UPSTREAM_DEB_PKG DEB_PIN=$UPSTREAM_DEB_PIN KVER=6.12
 	export DEB_PIN_SHA256=$UPSTREAM_DEB_SHA256
 	export CACHE=$CACHE/upstream-6.12
 	export EXTRA_CONFIG=$ROOT/upstream/6.12/config
+}
+
+# upstream_patches VARIANT DIR: DIR (emptied first) gets the patches of a 6.12 variant:
+# upstream/6.12/demo/ (what Debian's source needs for test_progs to build at all), then
+#   stock    the selftests only
+#   widened  the fixes but the one WIDEN_WITHOUT names (a glob), upstream/6.12/widen/ (a
+#            delay inside that fix's race window), the selftests
+#   fixed    the fixes and the selftests
+# The fixes are upstream/6.12/0NNN-*.patch, the selftests 0NNN-selftests-*.patch.
+WIDEN_WITHOUT='*-net-tcp-Take-a-new-namespace-*'
+upstream_patches() {
+	local variant=$1 dir=$2 f fixes tests
+	mapfile -t fixes < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*.patch' ! -name '*-selftests-*' | sort)
+	mapfile -t tests < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*-selftests-*.patch' | sort)
+	if [ "${#fixes[@]}" -eq 0 ] || [ "${#tests[@]}" -eq 0 ]; then
+		die "upstream/6.12 must hold the fixes and their selftests (0NNN-selftests-*.patch)"
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$ROOT"/upstream/6.12/demo/*.patch "$dir/"
+	case $variant in
+	stock) ;;
+	fixed) cp "${fixes[@]}" "$dir/" ;;
+	widened)
+		for f in "${fixes[@]}"; do
+			# shellcheck disable=SC2254 # WIDEN_WITHOUT is a glob
+			case ${f##*/} in $WIDEN_WITHOUT) ;; *) cp "$f" "$dir/" ;; esac
+		done
+		for f in "$ROOT"/upstream/6.12/widen/*.patch; do cp "$f" "$dir/0099-${f##*/}"; done ;;
+	*) die "upstream_patches: no variant '$variant'" ;;
+	esac
+	cp "${tests[@]}" "$dir/"
+}
+
+# upstream_build: apply.sh and build.sh of PATCHES in the 6.12 cache (upstream_env set)
+upstream_build() {
+	"$ROOT/scripts/apply.sh"
+	# test_progs' list of tests is generated into the source tree and not regenerated when
+	# a test file goes away (the demo patch removes one)
+	rm -f "$CACHE"/src/*/tools/testing/selftests/bpf/prog_tests/tests.h
+	# 6.12's selftests write test objects' dependency files with skeleton headers named
+	# relative to the output directory, which make then cannot find a rule for once
+	# vmlinux is relinked; the explicit prerequisites (the test's .c) are enough here
+	rm -f "$CACHE"/build/*/kselftest/bpf/*.test.d
+	"$ROOT/scripts/build.sh"
 }
 
 # The tests: the series' own (test_progs names), and what make test runs by default (the

@@ -21,15 +21,9 @@ upstream_env
 export VM_TIMEOUT=${VM_TIMEOUT:-400} FORCE=1
 # the subtests the selftests patches add
 SUBTESTS=${SUBTESTS:-bpf_tcp_ca/update_same_map bpf_tcp_ca/update_same_map_not_last bpf_tcp_ca/update_allowed bpf_tcp_ca/update_default bpf_tcp_ca/update_map_no_link bpf_tcp_ca/update_default_netns_churn bpf_tcp_ca/update_default_allowed}
-# the widened variant: the subtest, and the fix it leaves out (a glob of upstream/6.12/)
-WIDEN_SUBTEST=bpf_tcp_ca/update_default_netns_churn WIDEN_WITHOUT='*-net-tcp-Take-a-new-namespace-*'
+# the widened variant's subtest (upstream_patches: the fix it leaves out)
+WIDEN_SUBTEST=bpf_tcp_ca/update_default_netns_churn
 mkdir -p "$CACHE"
-
-mapfile -t fixes < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*.patch' ! -name '*-selftests-*' | sort)
-mapfile -t tests < <(find "$ROOT/upstream/6.12" -maxdepth 1 -name '0*-selftests-*.patch' | sort)
-if [ "${#fixes[@]}" -eq 0 ] || [ "${#tests[@]}" -eq 0 ]; then
-	die "upstream/6.12 must hold the fixes and their selftests (0NNN-selftests-*.patch)"
-fi
 
 OUT=$ROOT/out/upstream-6.12 "$ROOT/scripts/base.sh"
 
@@ -49,30 +43,9 @@ run() {
 failed=()
 for variant in stock widened fixed; do
 	export PATCHES=$CACHE/series-$variant OUT=$ROOT/out/upstream-6.12-$variant
-	rm -rf "$PATCHES"
-	mkdir -p "$PATCHES"
-	# upstream/6.12/demo/: what the Debian source needs for test_progs to build at all
-	cp "$ROOT"/upstream/6.12/demo/*.patch "$PATCHES/"
-	case $variant in
-	fixed) cp "${fixes[@]}" "$PATCHES/" ;;
-	widened)
-		for f in "${fixes[@]}"; do
-			# shellcheck disable=SC2254 # WIDEN_WITHOUT is a glob
-			case ${f##*/} in $WIDEN_WITHOUT) ;; *) cp "$f" "$PATCHES/" ;; esac
-		done
-		for f in "$ROOT"/upstream/6.12/widen/*.patch; do cp "$f" "$PATCHES/0099-${f##*/}"; done ;;
-	esac
-	cp "${tests[@]}" "$PATCHES/"
+	upstream_patches "$variant" "$PATCHES"
 	say "$variant: 6.12 + $(cd "$PATCHES" && echo *.patch)"
-	"$ROOT/scripts/apply.sh"
-	# test_progs' list of tests is generated into the source tree and not regenerated when
-	# a test file goes away (the demo patch removes one)
-	rm -f "$CACHE"/src/*/tools/testing/selftests/bpf/prog_tests/tests.h
-	# 6.12's selftests write test objects' dependency files with skeleton headers named
-	# relative to the output directory, which make then cannot find a rule for once
-	# vmlinux is relinked; the explicit prerequisites (the test's .c) are enough here
-	rm -f "$CACHE"/build/*/kselftest/bpf/*.test.d
-	"$ROOT/scripts/build.sh"
+	upstream_build
 	if [ "$variant" = stock ]; then
 		for t in $SUBTESTS; do
 			run stock "stock-${t##*/}" "$t"
