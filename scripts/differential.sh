@@ -56,9 +56,9 @@ fi
 	export PATCHES=$CACHE/series-fixed FORCE=1
 	upstream_patches fixed "$PATCHES"
 	say "6.12: the fixed variant of make upstream-demo ($(cd "$PATCHES" && echo *.patch | wc -w) patches, FLAVOR=$FLAVOR)"
-	if ! { OUT=$dout/6.12-base "$ROOT/scripts/base.sh" && upstream_build; } >"$LOGS/differential-6.12-build.log" 2>&1; then
-		die "6.12: base, apply or build failed: $LOGS/differential-6.12-build.log"
-	fi
+	# each stage prints its progress and keeps its log, and says what failed
+	OUT=$dout/6.12-base "$ROOT/scripts/base.sh"
+	upstream_build
 	trace 6.12
 	[ -z "$TRACE_FAIL" ] || die "6.12: $TRACE_FAIL"
 )
