@@ -10,14 +10,16 @@
  * link create; for the map without BPF_F_LINK, the legacy registration) and
  * bpf_link__update_map(); BPF_LINK_CREATE of a map again; BPF_LINK_UPDATE
  * with every combination of flags and old map (the link's, another, none, a
- * fd that is not a map, no such fd, an unknown flag); BPF_LINK_DETACH; more
+ * fd that is not a map, no such fd, an unknown flag) and to a map that is not
+ * a struct_ops one; BPF_LINK_DETACH (and an epoll waiter's wakeup); more
  * fds by BPF_LINK_GET_FD_BY_ID; close of any fd; poll and epoll of a link;
  * the delete of the legacy map's element; writes of the default and the
  * allowed sysctls; a connection in init_net and in a new network namespace
  * (which congestion control it got and which BPF implementation ran).
  * After each: the return value, then the state (the default, the allowed and
  * available lists of the names both kernels can have, each link's map by
- * name, its poll events).
+ * name, its poll events). At the end, once everything is let go of: the
+ * struct_ops maps and links the kernel still has.
  *
  * Usage: tcp_trace SEED SEEDS OPS
  */
@@ -252,6 +254,8 @@ static bool op_link_update(void)
 	LIBBPF_OPTS(bpf_link_update_opts, opts);
 	int k = pick_link(true), i = pick_map(), old = pick_map(), variant = rnd(7), bit, ret;
 	const char *what = "";
+	int new_fd = bpf_map__fd(maps[i]);
+	const char *new_name = map_names[i];
 
 	if (k < 0 || links[k].legacy)
 		return false;
@@ -278,22 +282,43 @@ static bool op_link_update(void)
 		opts.old_map_fd = INT_MAX;
 		what = " (old: no such fd)";
 		break;
+	case 5:
+		new_fd = bpf_map__fd(skel->maps.bss);
+		new_name = ".bss (an array)";
+		break;
 	default:
 		break;
 	}
-	ret = bpf_link_update(link_fd(&links[k]), bpf_map__fd(maps[i]), &opts);
-	printf("BPF_LINK_UPDATE link %d to %s, flags %#x, old %s%s: %d\n", k, map_names[i],
+	ret = bpf_link_update(link_fd(&links[k]), new_fd, &opts);
+	printf("BPF_LINK_UPDATE link %d to %s, flags %#x, old %s%s: %d\n", k, new_name,
 	       opts.flags, variant <= 1 ? map_names[old] : "-", what, ret < 0 ? -errno : ret);
 	return true;
 }
 
+/*
+ * The detach, seen by an epoll set that waits on the link from before it for
+ * EPOLLOUT only: it has an event after the detach if the link's waiters were
+ * woken with a key epoll keeps (EPOLLHUP is always in the set's events).
+ */
 static bool op_detach(void)
 {
-	int k = pick_link(true);
+	struct epoll_event ev = { .events = EPOLLOUT }, got = {};
+	int k = pick_link(true), efd, err, n = -1;
 
 	if (k < 0 || links[k].legacy)
 		return false;
-	printf("BPF_LINK_DETACH link %d: %d\n", k, err_of(bpf_link_detach(link_fd(&links[k]))));
+	efd = epoll_create1(0);
+	if (efd >= 0 && epoll_ctl(efd, EPOLL_CTL_ADD, link_fd(&links[k]), &ev)) {
+		close(efd);
+		efd = -1;
+	}
+	err = err_of(bpf_link_detach(link_fd(&links[k])));
+	if (efd >= 0) {
+		n = epoll_wait(efd, &got, 1, 0);
+		close(efd);
+	}
+	printf("BPF_LINK_DETACH link %d: %d; its EPOLLOUT waiter: %d, events %#x\n", k, err, n,
+	       n > 0 ? got.events : 0);
 	return true;
 }
 
@@ -513,6 +538,55 @@ static bool (*const ops[])(void) = {
 	op_default, op_allowed, op_connect, op_netns,
 };
 
+/* How many struct_ops maps (@links: links) the kernel has, found by id */
+static int count_struct_ops(bool links)
+{
+	__u32 id = 0;
+	int n = 0, fd;
+
+	while (!(links ? bpf_link_get_next_id(id, &id) : bpf_map_get_next_id(id, &id))) {
+		fd = links ? bpf_link_get_fd_by_id(id) : bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			continue;	/* gone since */
+		if (links) {
+			struct bpf_link_info info = {};
+			__u32 len = sizeof(info);
+
+			if (!bpf_link_get_info_by_fd(fd, &info, &len) &&
+			    info.type == BPF_LINK_TYPE_STRUCT_OPS)
+				n++;
+		} else {
+			struct bpf_map_info info = {};
+			__u32 len = sizeof(info);
+
+			if (!bpf_map_get_info_by_fd(fd, &info, &len) &&
+			    info.type == BPF_MAP_TYPE_STRUCT_OPS)
+				n++;
+		}
+		close(fd);
+	}
+	return n;
+}
+
+/*
+ * What the kernel still holds once every fd, link and object of the run is
+ * let go of: on both kernels nothing, once the deferred releases (RCU, the
+ * exit of the namespaces) are done; waited for up to 30 s.
+ */
+static void print_left(void)
+{
+	int maps, links, tries;
+
+	for (tries = 0; tries < 300; tries++) {
+		maps = count_struct_ops(false);
+		links = count_struct_ops(true);
+		if (!maps && !links)
+			break;
+		usleep(100000);
+	}
+	printf("left: %d struct_ops maps, %d struct_ops links\n", maps, links);
+}
+
 /* Everything let go of, and the sysctls as they were */
 static void teardown(const char *def, const char *allowed)
 {
@@ -577,5 +651,6 @@ int main(int argc, char **argv)
 		print_state();
 	}
 	close(lfd);
+	print_left();
 	return 0;
 }
