@@ -14,8 +14,9 @@
  * a struct_ops one; BPF_LINK_DETACH (and an epoll waiter's wakeup); more
  * fds by BPF_LINK_GET_FD_BY_ID; close of any fd; poll and epoll of a link;
  * the delete of the legacy map's element; writes of the default and the
- * allowed sysctls; a connection in init_net and in a new network namespace
- * (which congestion control it got and which BPF implementation ran).
+ * allowed sysctls; a connection in init_net, in a new network namespace
+ * (after a write of its own default) and in one that lives as long as the
+ * seed (which congestion control it got and which BPF implementation ran).
  * After each: the return value, then the state (the default, the allowed and
  * available lists of the names both kernels can have, each link's map by
  * name, its poll events). At the end, once everything is let go of: the
@@ -485,11 +486,50 @@ static bool op_connect(void)
 	return true;
 }
 
+/* Into a network namespace of its own, its loopback up: 0, or what failed in @err */
+static int netns_enter(char *err, size_t size)
+{
+	struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
+	int s;
+
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(err, size, "unshare %d", -errno);
+		return -1;
+	}
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0 || ioctl(s, SIOCSIFFLAGS, &ifr)) {
+		snprintf(err, size, "lo up %d", -errno);
+		return -1;
+	}
+	close(s);
+	return 0;
+}
+
+/* In the namespace: its default and what a connection got, into @out */
+static void netns_probe(int l, char *out, size_t size)
+{
+	char def[64], cc[32];
+
+	read_sysctl("tcp_congestion_control", def, sizeof(def));
+	if (l < 0)
+		snprintf(cc, sizeof(cc), "%d", l);
+	else
+		connect_cc(l, NULL, cc, sizeof(cc));
+	snprintf(out, size, "default %s, connect %s", def, cc);
+}
+
+static const char * const default_names[] = { "tcp_ca_update", "tcp_ca_other", "reno" };
+
+/*
+ * A new namespace, gone at once: what it copied as its default, a write of
+ * its own default (a BPF name there is refused unless it is allowed for
+ * all), and a connection.
+ */
 static bool op_netns(void)
 {
-	int before[3];
-	char out[160] = "", def[64], cc[32];
-	int p[2], status;
+	const char *name = default_names[rnd(3)];
+	char out[160] = "";
+	int before[3], p[2], status;
 	pid_t pid;
 
 	read_inits(before);
@@ -497,27 +537,18 @@ static bool op_netns(void)
 		return false;
 	pid = fork();
 	if (pid == 0) {
-		struct ifreq ifr = { .ifr_name = "lo" };
-		int s, l;
+		char first[160], err[32];
+		int ret;
 
 		close(p[0]);
-		if (unshare(CLONE_NEWNET)) {
-			dprintf(p[1], "unshare %d", -errno);
+		if (netns_enter(err, sizeof(err))) {
+			dprintf(p[1], "%s", err);
 			_exit(0);
 		}
-		read_sysctl("tcp_congestion_control", def, sizeof(def));
-		s = socket(AF_INET, SOCK_DGRAM, 0);
-		ifr.ifr_flags = IFF_UP;
-		if (s < 0 || ioctl(s, SIOCSIFFLAGS, &ifr)) {
-			dprintf(p[1], "lo up %d", -errno);
-			_exit(0);
-		}
-		l = listener();
-		if (l < 0)
-			snprintf(cc, sizeof(cc), "%d", l);
-		else
-			connect_cc(l, NULL, cc, sizeof(cc));
-		dprintf(p[1], "default %s, connect %s", def, cc);
+		read_sysctl("tcp_congestion_control", first, sizeof(first));
+		ret = write_sysctl("tcp_congestion_control", name);
+		netns_probe(listener(), out, sizeof(out));
+		dprintf(p[1], "copied %s, set %s: %d, %s", first, name, ret, out);
 		_exit(0);
 	}
 	close(p[1]);
@@ -532,10 +563,87 @@ static bool op_netns(void)
 	return true;
 }
 
+/*
+ * A namespace that lives until the seed's end, made by the first call (it
+ * copies the default of that moment), asked by the next ones: what a link
+ * update did to the default of a namespace that already existed. Its process
+ * keeps no fd of the trace but its two pipes.
+ */
+static struct {
+	pid_t pid;
+	int req, rep;
+} kept = { -1, -1, -1 };
+
+static void kept_serve(int req, int rep)
+{
+	char out[160] = "", err[32];
+	int fd, l = -1;
+	char c;
+
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != req && fd != rep)
+			close(fd);
+	if (netns_enter(err, sizeof(err)))
+		snprintf(out, sizeof(out), "%s", err);
+	else
+		l = listener();
+	while (read(req, &c, 1) == 1) {
+		if (!out[0] || l >= 0)
+			netns_probe(l, out, sizeof(out));
+		if (write(rep, out, sizeof(out)) != sizeof(out))
+			break;
+	}
+	_exit(0);
+}
+
+static bool op_netns_kept(void)
+{
+	char out[160] = "read failed";
+	const char *what = "asked";
+	int before[3], q[2], r[2];
+
+	read_inits(before);
+	if (kept.pid < 0) {
+		if (pipe(q))
+			return false;
+		if (pipe(r)) {
+			close(q[0]);
+			close(q[1]);
+			return false;
+		}
+		kept.pid = fork();
+		if (kept.pid == 0)
+			kept_serve(q[0], r[1]);
+		close(q[0]);
+		close(r[1]);
+		kept.req = q[1];
+		kept.rep = r[0];
+		what = "made";
+	}
+	if (kept.pid < 0 || write(kept.req, "?", 1) != 1 ||
+	    read(kept.rep, out, sizeof(out)) != sizeof(out))
+		snprintf(out, sizeof(out), "%s", kept.pid < 0 ? "fork failed" : "no answer");
+	printf("the kept netns, %s: %s", what, out);
+	print_ran(before);
+	return true;
+}
+
+static void kept_end(void)
+{
+	int status;
+
+	if (kept.pid < 0)
+		return;
+	close(kept.req);
+	close(kept.rep);
+	waitpid(kept.pid, &status, 0);
+	kept.pid = kept.req = kept.rep = -1;
+}
+
 static bool (*const ops[])(void) = {
 	op_attach, op_attach, op_link_create, op_libbpf_update, op_link_update, op_link_update,
 	op_link_update, op_detach, op_fd_by_id, op_close, op_close, op_epoll, op_delete,
-	op_default, op_allowed, op_connect, op_netns,
+	op_default, op_allowed, op_connect, op_netns, op_netns_kept,
 };
 
 /* How many struct_ops maps (@links: links) the kernel has, found by id */
@@ -592,6 +700,7 @@ static void teardown(const char *def, const char *allowed)
 {
 	int i;
 
+	kept_end();
 	for (i = 0; i < NR_LINKS; i++) {
 		if (links[i].extra >= 0)
 			close(links[i].extra);
