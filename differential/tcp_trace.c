@@ -565,8 +565,9 @@ static bool op_netns(void)
 
 /*
  * A namespace that lives until the seed's end, made by the first call (it
- * copies the default of that moment), asked by the next ones: what a link
- * update did to the default of a namespace that already existed. Its process
+ * copies the default of that moment), asked by the next ones, made again by
+ * one in three: what a link update did to the default of a namespace that
+ * already existed. Its process
  * keeps no fd of the trace but its two pipes.
  */
 static struct {
@@ -596,6 +597,18 @@ static void kept_serve(int req, int rep)
 	_exit(0);
 }
 
+static void kept_end(void)
+{
+	int status;
+
+	if (kept.pid < 0)
+		return;
+	close(kept.req);
+	close(kept.rep);
+	waitpid(kept.pid, &status, 0);
+	kept.pid = kept.req = kept.rep = -1;
+}
+
 static bool op_netns_kept(void)
 {
 	char out[160] = "read failed";
@@ -603,6 +616,10 @@ static bool op_netns_kept(void)
 	int before[3], q[2], r[2];
 
 	read_inits(before);
+	if (!rnd(3) && kept.pid >= 0) {
+		kept_end();	/* and a new one, of the default of now */
+		what = "remade";
+	}
 	if (kept.pid < 0) {
 		if (pipe(q))
 			return false;
@@ -618,7 +635,8 @@ static bool op_netns_kept(void)
 		close(r[1]);
 		kept.req = q[1];
 		kept.rep = r[0];
-		what = "made";
+		if (strcmp(what, "remade"))
+			what = "made";
 	}
 	if (kept.pid < 0 || write(kept.req, "?", 1) != 1 ||
 	    read(kept.rep, out, sizeof(out)) != sizeof(out))
@@ -628,17 +646,6 @@ static bool op_netns_kept(void)
 	return true;
 }
 
-static void kept_end(void)
-{
-	int status;
-
-	if (kept.pid < 0)
-		return;
-	close(kept.req);
-	close(kept.rep);
-	waitpid(kept.pid, &status, 0);
-	kept.pid = kept.req = kept.rep = -1;
-}
 
 static bool (*const ops[])(void) = {
 	op_attach, op_attach, op_link_create, op_libbpf_update, op_link_update, op_link_update,
