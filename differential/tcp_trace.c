@@ -537,7 +537,7 @@ static bool op_netns(void)
 		return false;
 	pid = fork();
 	if (pid == 0) {
-		char first[160], err[32];
+		char first[64], err[32];
 		int ret;
 
 		close(p[0]);
@@ -567,8 +567,7 @@ static bool op_netns(void)
  * A namespace that lives until the seed's end, made by the first call (it
  * copies the default of that moment), asked by the next ones, made again by
  * one in three: what a link update did to the default of a namespace that
- * already existed. Its process
- * keeps no fd of the trace but its two pipes.
+ * already existed. Its process keeps no fd of the trace but its two pipes.
  */
 static struct {
 	pid_t pid;
@@ -606,17 +605,19 @@ static void kept_end(void)
 	close(kept.req);
 	close(kept.rep);
 	waitpid(kept.pid, &status, 0);
-	kept.pid = kept.req = kept.rep = -1;
+	kept.pid = -1;
+	kept.req = -1;
+	kept.rep = -1;
 }
 
 static bool op_netns_kept(void)
 {
 	char out[160] = "read failed";
-	const char *what = "asked";
+	const char *what = kept.pid < 0 ? "made" : "asked";
 	int before[3], q[2], r[2];
 
 	read_inits(before);
-	if (!rnd(3) && kept.pid >= 0) {
+	if (!rnd(3) && kept.pid >= 0) {	/* rnd() first: the draw is made every time */
 		kept_end();	/* and a new one, of the default of now */
 		what = "remade";
 	}
@@ -635,8 +636,6 @@ static bool op_netns_kept(void)
 		close(r[1]);
 		kept.req = q[1];
 		kept.rep = r[0];
-		if (strcmp(what, "remade"))
-			what = "made";
 	}
 	if (kept.pid < 0 || write(kept.req, "?", 1) != 1 ||
 	    read(kept.rep, out, sizeof(out)) != sizeof(out))
@@ -645,7 +644,6 @@ static bool op_netns_kept(void)
 	print_ran(before);
 	return true;
 }
-
 
 static bool (*const ops[])(void) = {
 	op_attach, op_attach, op_link_create, op_libbpf_update, op_link_update, op_link_update,

@@ -3,10 +3,11 @@
 # congestion control link operations (differential/tcp_trace.c: calls, errnos, and what
 # each leaves visible) on 6.1 with the series (FLAVOR, debug unless given) and on upstream
 # 6.12 with upstream/6.12/'s fixes (make upstream-demo's "fixed" variant, built in its
-# cache with the same FLAVOR's options; a build make upstream-demo left is reused). One binary, built against this series'
-# libbpf and tcp_ca_update skeleton, runs on both kernels. The traces must be identical
-# but for the lines differential/intended lists (each with its reason); both runs must be
-# free of splats. SEED, SEEDS, OPS as make model's. Results in out/differential/.
+# cache with the same FLAVOR's options; a build make upstream-demo left is reused). One
+# binary, built against this series' libbpf and tcp_ca_update skeleton, runs on both
+# kernels. The traces must be identical but for the lines differential/intended lists (each
+# with its reason); both runs must be free of splats. SEED, SEEDS, OPS as make model's.
+# Results in out/differential/.
 # MUT=glob[,glob]: make mutate's breaks, each on the 6.1 side; every one must make the 6.1
 # run differ from 6.12's trace or splat (the table in out/differential/summary).
 . "$(dirname "$0")/lib.sh"
