@@ -12,15 +12,18 @@
  * with every combination of flags and old map (the link's, another, none, a
  * fd that is not a map, no such fd, an unknown flag) and to a map that is not
  * a struct_ops one; BPF_LINK_DETACH (and an epoll waiter's wakeup); more
- * fds by BPF_LINK_GET_FD_BY_ID; close of any fd; poll and epoll of a link;
- * the delete of the legacy map's element; writes of the default and the
- * allowed sysctls; a connection in init_net, in a new network namespace
- * (after a write of its own default) and in one that lives as long as the
- * seed (which congestion control it got and which BPF implementation ran).
- * After each: the return value, then the state (the default, the allowed and
+ * fds by BPF_LINK_GET_FD_BY_ID; pin, BPF_OBJ_GET and unpin of a link (the
+ * unpin's put is the kernel's); close of any fd; poll and epoll of a link;
+ * the delete of any map's element; BPF_MAP_CREATE of a struct_ops map with
+ * any flag both kernels know; writes of the default and the allowed
+ * sysctls; a connection in init_net, in a new network namespace (after a
+ * write of its own default) and in one that lives as long as the seed
+ * (which congestion control it got and which BPF implementation ran). After
+ * each: the return value, then the state (the default, the allowed and
  * available lists of the names both kernels can have, each link's map by
- * name, its poll events). At the end, once everything is let go of: the
- * struct_ops maps and links the kernel still has.
+ * name in its info and in its fdinfo, its poll events). At the end, once
+ * everything is let go of: the struct_ops maps and links the kernel still
+ * has.
  *
  * Usage: tcp_trace SEED SEEDS OPS
  */
@@ -49,6 +52,7 @@
 
 #define NR_LINKS 4
 #define NR_MAPS 7
+#define NR_PINS 2
 
 struct link {
 	struct bpf_link *l;	/* libbpf's link (NULL: a raw fd or none) */
@@ -63,6 +67,7 @@ static const char *map_names[NR_MAPS] = {
 	"ca1", "ca2", "ca3", "ca_non_restricted", "ca_incomplete", "ca_other_name", "ca_no_link",
 };
 static struct link links[NR_LINKS];
+static bool pinned[NR_PINS];	/* a link pinned at pin_path(i) */
 static unsigned int rng;
 static int lfd = -1;		/* init_net's listener */
 
@@ -156,6 +161,25 @@ static void common_names(char *list)
 	strcpy(list, out);
 }
 
+/* The map line of a link's fdinfo: the map's name, or that it has none */
+static const char *fdinfo_map(int fd)
+{
+	char path[64], line[128];
+	const char *name = "no map_id line";
+	unsigned int id;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return "no fdinfo";
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "map_id: %u", &id) == 1)
+			name = map_name_by_id(id);
+	fclose(f);
+	return name;
+}
+
 /* The state after each operation */
 static void print_state(void)
 {
@@ -187,10 +211,10 @@ static void print_state(void)
 		}
 		pfd.fd = fd;
 		poll(&pfd, 1, 0);
-		printf("    link %d: type %u, map %s, poll %#x%s\n", i, info.type,
+		printf("    link %d: type %u, map %s, fdinfo %s, poll %#x%s\n", i, info.type,
 		       info.type == BPF_LINK_TYPE_STRUCT_OPS ?
-		       map_name_by_id(info.struct_ops.map_id) : "-", pfd.revents,
-		       links[i].extra >= 0 ? ", 2 fds" : "");
+		       map_name_by_id(info.struct_ops.map_id) : "-", fdinfo_map(fd),
+		       pfd.revents, links[i].extra >= 0 ? ", 2 fds" : "");
 	}
 }
 
@@ -339,6 +363,57 @@ static bool op_fd_by_id(void)
 	return true;
 }
 
+static void pin_path(int i, char *buf, size_t size)
+{
+	snprintf(buf, size, "/sys/fs/bpf/tcp_trace_pin%d", i);
+}
+
+/* A pin of a link: it lives on once its fds are closed, until the unpin */
+static bool op_pin(void)
+{
+	int k = pick_link(true), i;
+	char path[64];
+
+	for (i = 0; i < NR_PINS && pinned[i]; i++)
+		;
+	if (k < 0 || links[k].legacy || i == NR_PINS)
+		return false;
+	pin_path(i, path, sizeof(path));
+	printf("pin link %d as pin %d: %d\n", k, i, err_of(bpf_obj_pin(link_fd(&links[k]), path)));
+	pinned[i] = !access(path, F_OK);
+	return true;
+}
+
+/* The unlink of a pin: the kernel puts the link's reference it held */
+static bool op_unpin(void)
+{
+	int i = rnd(NR_PINS);
+	char path[64];
+
+	if (!pinned[i])
+		return false;
+	pin_path(i, path, sizeof(path));
+	printf("unpin pin %d: %d\n", i, unlink(path) ? -errno : 0);
+	pinned[i] = false;
+	return true;
+}
+
+/* BPF_OBJ_GET of a pin: one more link, by its pin */
+static bool op_obj_get(void)
+{
+	int i = rnd(NR_PINS), k = pick_link(false), fd;
+	char path[64];
+
+	if (!pinned[i] || k < 0)
+		return false;
+	pin_path(i, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	printf("BPF_OBJ_GET of pin %d as link %d: %d\n", i, k, fd < 0 ? -errno : 0);
+	if (fd >= 0)
+		links[k].fd = fd;
+	return true;
+}
+
 /* The fd by id first, then libbpf's link or the raw fd */
 static bool op_close(void)
 {
@@ -383,12 +458,41 @@ static bool op_epoll(void)
 	return true;
 }
 
+/* The element of any map: only the legacy map's may be deleted */
 static bool op_delete(void)
 {
-	int zero = 0;
+	int i = pick_map(), zero = 0;
 
-	printf("delete of ca_no_link's element: %d\n",
-	       err_of(bpf_map_delete_elem(bpf_map__fd(skel->maps.ca_no_link), &zero)));
+	printf("delete of %s's element: %d\n", map_names[i],
+	       err_of(bpf_map_delete_elem(bpf_map__fd(maps[i]), &zero)));
+	return true;
+}
+
+/*
+ * A struct_ops map of tcp_congestion_ops made by BPF_MAP_CREATE with a flag
+ * both kernels know (bits 0 to 12, BPF_F_LINK's 13 with or without one),
+ * closed at once: only 0 and BPF_F_LINK are accepted.
+ */
+static bool op_map_create(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	unsigned int bit = rnd(14), with_link = rnd(2);
+	int fd;
+
+	if (bpf_map_get_info_by_fd(bpf_map__fd(maps[0]), &info, &len))
+		return false;
+	/* the object's BTF, as libbpf gives: the kernel asks for one */
+	opts.btf_fd = bpf_object__btf_fd(skel->obj);
+	opts.btf_vmlinux_value_type_id = info.btf_vmlinux_value_type_id;
+	opts.map_flags = (bit < 13 ? 1U << bit : 0) | (with_link ? BPF_F_LINK : 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_STRUCT_OPS, "made", sizeof(int), info.value_size, 1,
+			    &opts);
+	printf("BPF_MAP_CREATE of a tcp_congestion_ops map, flags %#x: %d\n", opts.map_flags,
+	       fd < 0 ? -errno : 0);
+	if (fd >= 0)
+		close(fd);
 	return true;
 }
 
@@ -648,7 +752,8 @@ static bool op_netns_kept(void)
 static bool (*const ops[])(void) = {
 	op_attach, op_attach, op_link_create, op_libbpf_update, op_link_update, op_link_update,
 	op_link_update, op_detach, op_fd_by_id, op_close, op_close, op_epoll, op_delete,
-	op_default, op_allowed, op_connect, op_netns, op_netns_kept,
+	op_default, op_allowed, op_connect, op_netns, op_netns_kept, op_map_create, op_pin,
+	op_unpin, op_obj_get,
 };
 
 /* How many struct_ops maps (@links: links) the kernel has, found by id */
@@ -706,6 +811,14 @@ static void teardown(const char *def, const char *allowed)
 	int i;
 
 	kept_end();
+	for (i = 0; i < NR_PINS; i++) {
+		char path[64];
+
+		pin_path(i, path, sizeof(path));
+		if (pinned[i])
+			unlink(path);
+		pinned[i] = false;
+	}
 	for (i = 0; i < NR_LINKS; i++) {
 		if (links[i].extra >= 0)
 			close(links[i].extra);
