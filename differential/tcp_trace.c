@@ -223,6 +223,21 @@ static int pick_map(void)
 	return rnd(NR_MAPS);
 }
 
+/* The index of the map link @k holds, or a random one if it holds none */
+static int held_or_any(int k)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int i, any = pick_map();
+
+	if (bpf_link_get_info_by_fd(link_fd(&links[k]), &info, &len) || !info.struct_ops.map_id)
+		return any;
+	for (i = 0; i < NR_MAPS; i++)
+		if (!strcmp(map_name_by_id(info.struct_ops.map_id), map_names[i]))
+			return i;
+	return any;
+}
+
 static int pick_link(bool live)
 {
 	int i, n = rnd(NR_LINKS);
@@ -285,7 +300,9 @@ static bool op_link_update(void)
 	if (k < 0 || links[k].legacy)
 		return false;
 	switch (variant) {
-	case 0:
+	case 0:		/* the map it holds, as a loader that read it would, or any */
+		if (rnd(2))
+			old = held_or_any(k);
 		opts.flags = BPF_F_REPLACE;
 		opts.old_map_fd = bpf_map__fd(maps[old]);
 		break;
@@ -837,7 +854,7 @@ static void teardown(const char *def, const char *allowed)
 int main(int argc, char **argv)
 {
 	char def[64], allowed[256];
-	int seed, seeds, nr, s, op, i;
+	int seed, seeds, nr, s, op, i, tries;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: %s SEED SEEDS OPS\n", argv[0]);
@@ -868,7 +885,11 @@ int main(int argc, char **argv)
 		printf("seed %d\n", s);
 		for (op = 0; op < nr; op++) {
 			printf("%d ", op);
-			if (!ops[rnd(sizeof(ops) / sizeof(ops[0]))]())
+			/* an operation that finds nothing to act on is drawn again */
+			for (tries = 0; tries < 8; tries++)
+				if (ops[rnd(sizeof(ops) / sizeof(ops[0]))]())
+					break;
+			if (tries == 8)
 				printf("nothing to act on\n");
 			fflush(stdout);
 			print_state();
