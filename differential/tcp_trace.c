@@ -66,6 +66,7 @@ static struct bpf_map *maps[NR_MAPS];
 static const char *map_names[NR_MAPS] = {
 	"ca1", "ca2", "ca3", "ca_non_restricted", "ca_incomplete", "ca_other_name", "ca_no_link",
 };
+static struct bpf_map_info map_info[NR_MAPS];	/* of maps[], read once a seed */
 static struct link links[NR_LINKS];
 static bool pinned[NR_PINS];	/* a link pinned at pin_path(i) */
 static unsigned int rng;
@@ -94,21 +95,23 @@ static int err_of(int ret)
 	return ret < 0 ? (errno ? -errno : ret) : ret;
 }
 
-/* The name of the map whose id is @id, "-" for none, "?" for another */
-static const char *map_name_by_id(__u32 id)
+/* The index in maps[] of the map whose id is @id, -1 if none */
+static int map_index_by_id(__u32 id)
 {
 	int i;
 
-	if (!id)
-		return "-";
-	for (i = 0; i < NR_MAPS; i++) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
+	for (i = 0; i < NR_MAPS; i++)
+		if (id && map_info[i].id == id)
+			return i;
+	return -1;
+}
 
-		if (!bpf_map_get_info_by_fd(bpf_map__fd(maps[i]), &info, &len) && info.id == id)
-			return map_names[i];
-	}
-	return "?";
+/* The name of the map whose id is @id, "-" for none, "?" for another */
+static const char *map_name_by_id(__u32 id)
+{
+	int i = map_index_by_id(id);
+
+	return !id ? "-" : i < 0 ? "?" : map_names[i];
 }
 
 static void read_sysctl(const char *name, char *buf, size_t size)
@@ -228,14 +231,12 @@ static int held_or_any(int k)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	int i, any = pick_map();
+	int any = pick_map(), i;
 
-	if (bpf_link_get_info_by_fd(link_fd(&links[k]), &info, &len) || !info.struct_ops.map_id)
+	if (bpf_link_get_info_by_fd(link_fd(&links[k]), &info, &len))
 		return any;
-	for (i = 0; i < NR_MAPS; i++)
-		if (!strcmp(map_name_by_id(info.struct_ops.map_id), map_names[i]))
-			return i;
-	return any;
+	i = map_index_by_id(info.struct_ops.map_id);
+	return i < 0 ? any : i;
 }
 
 static int pick_link(bool live)
@@ -493,19 +494,15 @@ static bool op_delete(void)
 static bool op_map_create(void)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
 	unsigned int bit = rnd(14), with_link = rnd(2);
 	int fd;
 
-	if (bpf_map_get_info_by_fd(bpf_map__fd(maps[0]), &info, &len))
-		return false;
 	/* the object's BTF, as libbpf gives: the kernel asks for one */
 	opts.btf_fd = bpf_object__btf_fd(skel->obj);
-	opts.btf_vmlinux_value_type_id = info.btf_vmlinux_value_type_id;
+	opts.btf_vmlinux_value_type_id = map_info[0].btf_vmlinux_value_type_id;
 	opts.map_flags = (bit < 13 ? 1U << bit : 0) | (with_link ? BPF_F_LINK : 0);
-	fd = bpf_map_create(BPF_MAP_TYPE_STRUCT_OPS, "made", sizeof(int), info.value_size, 1,
-			    &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_STRUCT_OPS, "made", sizeof(int), map_info[0].value_size,
+			    1, &opts);
 	printf("BPF_MAP_CREATE of a tcp_congestion_ops map, flags %#x: %d\n", opts.map_flags,
 	       fd < 0 ? -errno : 0);
 	if (fd >= 0)
@@ -879,8 +876,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "seed %d: tcp_ca_update: %d\n", s, -errno);
 			return 1;
 		}
-		for (i = 0; i < NR_MAPS; i++)
+		for (i = 0; i < NR_MAPS; i++) {
+			__u32 len = sizeof(map_info[i]);
+
 			maps[i] = bpf_object__find_map_by_name(skel->obj, map_names[i]);
+			memset(&map_info[i], 0, len);
+			if (bpf_map_get_info_by_fd(bpf_map__fd(maps[i]), &map_info[i], &len)) {
+				fprintf(stderr, "seed %d: info of %s: %d\n", s, map_names[i], -errno);
+				return 1;
+			}
+		}
 		rng = s * 2654435761u ?: 1;
 		printf("seed %d\n", s);
 		for (op = 0; op < nr; op++) {
