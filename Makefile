@@ -152,6 +152,6 @@ differential: build
 # Not part of .ci/run: every 6.1 base the archive offers (Debian's linux-source-6.1 versions
 # and vanilla 6.1.y): does the series apply (with the prerequisites of prereq/ where the base
 # lacks them); make test on the newest, the pinned and the oldest, and on vanilla.
-#: bases		the series on every Debian 6.1 and on vanilla 6.1.y; writes README's bases table
+#: bases		the series on every Debian 6.1 and on vanilla 6.1.y; the bases table of docs/measurements.md
 bases: deps
 	@$(SCRIPTS)/bases.sh
