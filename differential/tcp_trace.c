@@ -19,9 +19,10 @@
  * sysctls; a connection in init_net, in a new network namespace (after a
  * write of its own default) and in one that lives as long as the seed
  * (which congestion control it got and which BPF implementation ran). After
- * each: the return value, then the state (the default, the allowed and
- * available lists of the names both kernels can have, each link's map by
- * name in its info and in its fdinfo, its poll events). At the end, once
+ * each, and at the start of each seed: the return value, then the state
+ * (the default, the allowed and available lists of the names both kernels
+ * can have, each link's map by name in its info and in its fdinfo, its
+ * poll events). At the end, once
  * everything is let go of: the struct_ops maps and links the kernel still
  * has.
  *
@@ -888,6 +889,7 @@ int main(int argc, char **argv)
 		}
 		rng = s * 2654435761u ?: 1;
 		printf("seed %d\n", s);
+		print_state();		/* where the seed starts from */
 		for (op = 0; op < nr; op++) {
 			printf("%d ", op);
 			/* an operation that finds nothing to act on is drawn again */

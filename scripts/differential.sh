@@ -6,10 +6,12 @@
 # cache with the same FLAVOR's options; a build make upstream-demo left is reused). One
 # binary, built against this series' libbpf and tcp_ca_update skeleton, runs on both
 # kernels. The traces must be identical but for the lines differential/intended lists (each
-# with its reason); both runs must be free of splats. SEED, SEEDS, OPS as make model's.
+# with its reason); both runs must be free of splats; the model of differential/tcp_model.c
+# must predict each trace, line by line. SEED, SEEDS, OPS as make model's.
 # Results in out/differential/.
 # MUT=glob[,glob]: make mutate's breaks, each on the 6.1 side; every one must make the 6.1
-# run differ from 6.12's trace or splat (the table in out/differential/summary).
+# run differ from 6.12's trace, or from the model's prediction, or splat (the table in
+# out/differential/summary says which).
 . "$(dirname "$0")/lib.sh"
 series_only differential
 stage_begin differential
@@ -18,30 +20,24 @@ load_build
 SEED=${SEED:-1} SEEDS=${SEEDS:-10} OPS=${OPS:-200}
 dout=$ROOT/out/differential
 rm -rf "$dout"; mkdir -p "$dout"
-build_user_tool differential "$ROOT/differential/tcp_trace.c" "$dout/tcp_trace"
+tcp_tools_build "$dout"
 
-# trace NAME: boot the kernel built now with the trace as the command, judge the kernel side
-# as make test does; the trace to $dout/NAME.trace, and in TRACE_FAIL why the run does not
-# count (empty: it does)
+# trace NAME: the trace of the kernel built now (tcp_trace_run), to $dout/NAME.trace less the
+# intended differences; the model checks the whole trace, into $dout/NAME.model (MODEL_FAIL
+# says how it failed, empty: it held)
 trace() {
-	local name=$1 rc=0 vmdir=$dout/$1/vm fail=()
-	TRACE_FAIL=
-	OUT=$dout/$name CMD="$dout/tcp_trace $SEED $SEEDS $OPS" "$ROOT/scripts/vm.sh" >"$dout/$name.vm.log" 2>&1 || rc=$?
-	tail -n 3 "$dout/$name.vm.log"
-	if [ "$rc" -ne 0 ]; then
-		TRACE_FAIL="the trace did not run to its end (exit $rc): $dout/$name.vm.log"
-		return
-	fi
-	judge_kernel "$vmdir" >"$dout/$name.judge"
-	if [ "${#fail[@]}" -gt 0 ]; then
-		cat "$dout/$name.judge"
-		TRACE_FAIL=$(IFS=';'; echo "${fail[*]}")
-		return
-	fi
-	# the trace is what the command printed; the intended differences are left out
-	grep -vEf <(grep -vE '^[[:space:]]*(#|$)' "$ROOT/differential/intended" || true) "$vmdir/cmd.log" \
-		>"$dout/$name.trace" || true
+	local name=$1
+	MODEL_FAIL=
+	tcp_trace_run "$dout" "$name"
+	[ -z "$TRACE_FAIL" ] || return 0
+	grep -vEf <(grep -vE '^[[:space:]]*(#|$)' "$ROOT/differential/intended" || true) \
+		"$dout/$name/vm/cmd.log" >"$dout/$name.trace" || true
 	say "$name: $(grep -c '^[0-9]' "$dout/$name.trace") operations traced, no splat, no kmemleak report"
+	if "$dout/tcp_model" "$dout/$name/vm/cmd.log" >"$dout/$name.model"; then
+		say "$name: $(tail -n 1 "$dout/$name.model" | sed 's/^tcp_model: [^:]*: //')"
+	else
+		MODEL_FAIL=$(sed -n '1s/^tcp_model: [^:]*: //p' "$dout/$name.model")
+	fi
 }
 
 # MUT=: the mutations, and the work tree, taken before the 6.12 part (a bad MUT fails at once)
@@ -62,11 +58,13 @@ fi
 	upstream_build
 	trace 6.12
 	[ -z "$TRACE_FAIL" ] || die "6.12: $TRACE_FAIL"
+	[ -z "$MODEL_FAIL" ] || { cat "$dout/6.12.model"; die "6.12: the model: $MODEL_FAIL"; }
 )
 
 if [ -z "${MUT:-}" ]; then
 	trace 6.1
 	[ -z "$TRACE_FAIL" ] || die "6.1: $TRACE_FAIL"
+	[ -z "$MODEL_FAIL" ] || { cat "$dout/6.1.model"; die "6.1: the model: $MODEL_FAIL"; }
 	if diff -u "$dout/6.1.trace" "$dout/6.12.trace" >"$dout/diff.txt"; then
 		say "the traces are identical: $(grep -c '^[0-9]' "$dout/6.1.trace") operations, seeds $SEED to $((SEED + SEEDS - 1)), $OPS each (but the lines differential/intended lists)"
 	else
@@ -79,12 +77,21 @@ fi
 
 # MUT=...: the oracle against breaks nobody wrote it for. Each mutation (make mutate's) on the
 # 6.1 side must make its run count as broken: a trace that differs from 6.12's, or a splat.
+# The model's verdict is given beside the trace's: it is the model's account of the breaks it
+# was not written for.
 trace_mutation() {
+	local by=()
 	trace "6.1-$1" >&2
 	if [ -n "$TRACE_FAIL" ]; then
 		echo "caught: $TRACE_FAIL"
-	elif ! diff -u "$dout/6.12.trace" "$dout/6.1-$1.trace" >"$dout/$1.diff"; then
-		echo "caught: $(grep -c '^[-+][^-+]' "$dout/$1.diff") lines differ, first: $(grep -m1 '^+[^+]' "$dout/$1.diff" | cut -c2-90)"
+		return
+	fi
+	if ! diff -u "$dout/6.12.trace" "$dout/6.1-$1.trace" >"$dout/$1.diff"; then
+		by+=("the trace, $(grep -c '^[-+][^-+]' "$dout/$1.diff") lines differ, first: $(grep -m1 '^+[^+]' "$dout/$1.diff" | cut -c2-90)")
+	fi
+	[ -z "$MODEL_FAIL" ] || by+=("the model, $MODEL_FAIL")
+	if [ "${#by[@]}" -gt 0 ]; then
+		(IFS=';'; echo "caught by ${by[*]}")
 	else
 		echo SURVIVED
 	fi

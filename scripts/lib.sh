@@ -45,6 +45,31 @@ build_user_tool() {
 		-I"$WT/tools/include/uapi" -I"$WT/tools/include" -o "$out" "$src" \
 		"$SELFTESTS/tools/build/libbpf/libbpf.a" -lelf -lz "$@"
 }
+# tcp_tools_build DIR: differential/tcp_trace.c (against the loaded build, as above) and the
+# model that checks its traces, differential/tcp_model.c (plain C), into DIR
+tcp_tools_build() {
+	build_user_tool differential "$ROOT/differential/tcp_trace.c" "$1/tcp_trace"
+	run_logged "$LOGS/tcp_model-build.log" gcc -O2 -Wall -Werror -o "$1/tcp_model" \
+		"$ROOT/differential/tcp_model.c"
+}
+# tcp_trace_run DIR NAME: boot the loaded build with "DIR/tcp_trace SEED SEEDS OPS" as the
+# command and judge the kernel side as make test does. The trace is DIR/NAME/vm/cmd.log, the
+# guest's progress DIR/NAME.vm.log; TRACE_FAIL says why the run does not count (empty: it does).
+tcp_trace_run() {
+	local dir=$1 name=$2 rc=0 fail=()
+	TRACE_FAIL=
+	OUT=$dir/$name CMD="$dir/tcp_trace $SEED $SEEDS $OPS" "$ROOT/scripts/vm.sh" >"$dir/$name.vm.log" 2>&1 || rc=$?
+	tail -n 3 "$dir/$name.vm.log"
+	if [ "$rc" -ne 0 ]; then
+		TRACE_FAIL="the trace did not run to its end (exit $rc): $dir/$name.vm.log"
+		return
+	fi
+	judge_kernel "$dir/$name/vm" >"$dir/$name.judge"
+	if [ "${#fail[@]}" -gt 0 ]; then
+		cat "$dir/$name.judge"
+		TRACE_FAIL=$(IFS=';'; echo "${fail[*]}")
+	fi
+}
 # upstream_env: the settings that make the stages work on upstream 6.12, in a cache of its
 # own (make upstream-demo and make differential build there)
 upstream_env() {
