@@ -283,8 +283,8 @@ static int link_update(int kl, int m, int old)
 		return 0;
 	if (strcmp(cas[m].name, cas[cur].name) || find(cas[cur].name) != cur)
 		return -EINVAL;
-	/* the name keeps its place in the allowed list; the new one goes in
-	 * at the end of the list before the old one goes out
+	/* the new one takes the old one's allowed flag, and goes in at the
+	 * end of the list before the old one goes out
 	 */
 	cas[m].allowed = cas[cur].allowed;
 	reg[nr_reg++] = m;
@@ -629,10 +629,30 @@ static void teardown(void)
 		bad_trace(def0, "the initial default or allowed list is not registered");
 }
 
-/* A new seed: a new tcp_ca_update object, and the state its first block
- * says (the built-in algorithms, the default and the allowed list)
+/* A new seed: a new tcp_ca_update object, its maps initial */
+static void seed_reset(void)
+{
+	int i;
+
+	for (i = 0; i < NR_MAPS; i++) {
+		cas[i] = (struct ca){ .impl = descs[i].impl, .allowed = descs[i].allowed };
+		snprintf(cas[i].name, sizeof(cas[0].name), "%s", descs[i].ca);
+		map_state[i] = M_INIT;
+	}
+	memset(klinks, 0, sizeof(klinks));
+	for (i = 0; i < NR_SLOTS; i++)
+		slots[i] = (typeof(slots[i])){ .map = -1, .kl = -1 };
+	for (i = 0; i < NR_PINS; i++)
+		pins[i] = -1;
+	kept_def = -1;
+}
+
+/* The first seed: the state its first block says (the built-in
+ * algorithms, the default and the allowed list) is where the model
+ * starts; each later seed starts from the model's state after the
+ * teardown before it
  */
-static void seed_begin(const char *block)
+static void first_seed(const char *block)
 {
 	char avail[128], *name, *save;
 	int i;
@@ -645,13 +665,9 @@ static void seed_begin(const char *block)
 			   avail) != 2)
 			bad_trace(block, "the seed does not begin with its state");
 	}
-	nr_cas = 0;
+	seed_reset();
+	nr_cas = NR_MAPS;
 	nr_reg = 0;
-	for (i = 0; i < NR_MAPS; i++) {
-		cas[nr_cas] = (struct ca){ .impl = descs[i].impl, .allowed = descs[i].allowed };
-		snprintf(cas[nr_cas++].name, sizeof(cas[0].name), "%s", descs[i].ca);
-		map_state[i] = M_INIT;
-	}
 	for (name = strtok_r(avail, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
 		if (nr_cas == NR_CAS)
 			bad_trace(block, "more built-in algorithms than the model knows");
@@ -668,12 +684,6 @@ static void seed_begin(const char *block)
 	for (name = strtok_r(avail, " ", &save); name; name = strtok_r(NULL, " ", &save))
 		if (ca_by_name(name) >= NR_MAPS)
 			cas[ca_by_name(name)].allowed = true;
-	memset(klinks, 0, sizeof(klinks));
-	for (i = 0; i < NR_SLOTS; i++)
-		slots[i] = (typeof(slots[i])){ .map = -1, .kl = -1 };
-	for (i = 0; i < NR_PINS; i++)
-		pins[i] = -1;
-	kept_def = -1;
 }
 
 static FILE *trace;
@@ -721,6 +731,7 @@ static void check_state(void)
 
 int main(int argc, char **argv)
 {
+	bool ended = true, left = false;
 	char *line;
 	int s, n;
 
@@ -735,32 +746,47 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	while ((line = next_line())) {
+		if (left)
+			bad_trace(line, "a line after the last");
 		if (sscanf(line, "seed %d: end%n", &s, &n) == 1 && n && !line[n]) {
 			teardown();
 			op = -1;
+			ended = true;
 			check_state();
 		} else if (sscanf(line, "seed %d%n", &s, &n) == 1 && !line[n]) {
 			seed = s;
 			op = -1;
-			nr_seeds++;
-			line = next_line();
-			if (!line)
-				bad_trace("", "the trace ends at its seed's line");
-			seed_begin(line);
-			pending = line;		/* the block is checked as any other */
+			if (!ended)
+				mismatch("(the seed's end)", line);
+			ended = false;
+			if (!nr_seeds++) {
+				line = next_line();
+				if (!line)
+					bad_trace("", "the trace ends at its seed's line");
+				first_seed(line);
+				pending = line;	/* the block is checked as any other */
+			} else {
+				seed_reset();
+			}
 			check_state();
 		} else if (sscanf(line, "%d %n", &op, &n) == 1 && n) {
 			predict_op(line + n);
 			nr_ops++;
 			check_state();
 		} else if (!strncmp(line, "left: ", 6)) {
+			if (!ended)
+				mismatch("(the seed's end)", line);
 			expect(line, "left: 0 struct_ops maps, 0 struct_ops links");
+			left = true;
 		} else {
 			bad_trace(line, "a line the model does not know");
 		}
 	}
 	if (!nr_ops)
 		bad_trace("", "no operations");
+	if (!left)	/* a trace cut short: what stopped it is the run's verdict */
+		mismatch(ended ? "left: 0 struct_ops maps, 0 struct_ops links" : "(the seed's end)",
+			 "(the end of the trace)");
 	printf("tcp_model: %s: %ld operations of %ld seeds, %s\n", trace_path, nr_ops, nr_seeds,
 	       "each result and state as the model predicts");
 	return 0;

@@ -67,6 +67,13 @@ static struct bpf_map *maps[NR_MAPS];
 static const char *map_names[NR_MAPS] = {
 	"ca1", "ca2", "ca3", "ca_non_restricted", "ca_incomplete", "ca_other_name", "ca_no_link",
 };
+
+/* the .name of each map's tcp_congestion_ops */
+static const char *ca_names[NR_MAPS] = {
+	"tcp_ca_update", "tcp_ca_update", "tcp_ca_update", "tcp_ca_update", "tcp_ca_update",
+	"tcp_ca_other", "tcp_ca_no_link",
+};
+
 static struct bpf_map_info map_info[NR_MAPS];	/* of maps[], read once a seed */
 static struct link links[NR_LINKS];
 static bool pinned[NR_PINS];	/* a link pinned at pin_path(i) */
@@ -403,17 +410,82 @@ static bool op_pin(void)
 	return true;
 }
 
-/* The unlink of a pin: the kernel puts the link's reference it held */
+/* The info of the link pinned as pin @i, through a fd of its own */
+static int pin_info(int i, struct bpf_link_info *info)
+{
+	__u32 len = sizeof(*info);
+	char path[64];
+	int fd, err;
+
+	pin_path(i, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(info, 0, len);
+	err = bpf_link_get_info_by_fd(fd, info, &len) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* Does a fd of the trace, or a pin but pin @i, hold link @id? */
+static bool held_elsewhere(int i, __u32 id)
+{
+	struct bpf_link_info info;
+	__u32 len;
+	int k;
+
+	for (k = 0; k < NR_LINKS; k++) {
+		len = sizeof(info);
+		memset(&info, 0, len);
+		if (link_live(&links[k]) && !links[k].legacy &&
+		    !bpf_link_get_info_by_fd(link_fd(&links[k]), &info, &len) && info.id == id)
+			return true;
+	}
+	for (k = 0; k < NR_PINS; k++)
+		if (k != i && pinned[k] && !pin_info(k, &info) && info.id == id)
+			return true;
+	return false;
+}
+
+/* Until no algorithm of @name is registered, 5 s at most */
+static void wait_unregistered(const char *name)
+{
+	char avail[256], *n, *save;
+	int tries;
+
+	for (tries = 0; tries < 500; tries++) {
+		read_sysctl("tcp_available_congestion_control", avail, sizeof(avail));
+		for (n = strtok_r(avail, " ", &save); n; n = strtok_r(NULL, " ", &save))
+			if (!strcmp(n, name))
+				break;
+		if (!n)
+			return;
+		usleep(10000);
+	}
+}
+
+/*
+ * The unlink of a pin: the kernel puts the link's reference it held, in a
+ * work item. When it is the last reference, the trace waits for the release
+ * to unregister the link's map, as the close of a last fd does before it
+ * returns, so that what it prints next does not depend on when work runs.
+ */
 static bool op_unpin(void)
 {
-	int i = rnd(NR_PINS);
+	struct bpf_link_info info;
+	int i = rnd(NR_PINS), m;
 	char path[64];
+	bool last;
 
 	if (!pinned[i])
 		return false;
 	pin_path(i, path, sizeof(path));
+	last = !pin_info(i, &info) && !held_elsewhere(i, info.id);
 	printf("unpin pin %d: %d\n", i, unlink(path) ? -errno : 0);
 	pinned[i] = false;
+	m = last ? map_index_by_id(info.struct_ops.map_id) : -1;
+	if (m >= 0)
+		wait_unregistered(ca_names[m]);
 	return true;
 }
 
@@ -845,6 +917,9 @@ static void teardown(const char *def, const char *allowed)
 	}
 	tcp_ca_update__destroy(skel);
 	skel = NULL;
+	/* the pins' releases are work items (op_unpin) */
+	for (i = 0; i < NR_MAPS; i++)
+		wait_unregistered(ca_names[i]);
 	write_sysctl("tcp_congestion_control", def);
 	write_sysctl("tcp_allowed_congestion_control", allowed);
 }
