@@ -54,13 +54,26 @@ done
 
 # One line per test or subtest: name, result on the base, result with the series.
 join -a 1 -a 2 -e none -o 0,1.2,2.2 "$regress_out/base.results" "$regress_out/series.results" >"$regress_out/diff"
+# rows BASE SERIES: the diff's lines "NAME BASE SERIES" whose two results match BASE and
+# SERIES, each an extended regular expression matched whole, or !ERE for anything else.
+matches() { case $2 in '!'*) ! [[ $1 =~ ^(${2#!})$ ]] ;; *) [[ $1 =~ ^($2)$ ]] ;; esac; }
+rows() {
+	local name rb rs
+	while read -r name rb rs; do
+		if matches "$rb" "$1" && matches "$rs" "$2"; then
+			echo "$name $rb $rs"
+		fi
+	done <"$regress_out/diff"
+}
 echo "---- base -> series, test by test (counts; tests and subtests) ----"
-awk '{ n[$2 " -> " $3]++ } END { for (k in n) printf "  %-16s %d\n", k, n[k] }' "$regress_out/diff" | sort
+cut -d' ' -f2,3 "$regress_out/diff" | sort | uniq -c | sed 's/ \([A-Z]*\)$/ -> \1/'
 echo "---- changed ----"
-awk '$2 != $3 { printf "  %-60s %s -> %s\n", $1, $2, $3 }' "$regress_out/diff"
+while read -r name rb rs; do
+	[ "$rb" = "$rs" ] || printf '  %-60s %s -> %s\n' "$name" "$rb" "$rs"
+done <"$regress_out/diff"
 
 # Each test that passed on the base and failed with the series, again on both kernels.
-mapfile -t failing < <(awk '$2 == "OK" && $3 == "FAIL" { print $1 }' "$regress_out/diff")
+mapfile -t failing < <(rows OK FAIL | cut -d' ' -f1)
 rm -rf "$regress_out/retry"
 mkdir -p "$regress_out/retry"
 : >"$regress_out/flaky"
@@ -100,20 +113,18 @@ if [ "${#failing[@]}" -gt 0 ] && [ "$RETRY" -gt 0 ]; then
 		printf '  %-40s base %d/%d, series %d/%d: %s\n' "$n" "$bo" "$bf" "$so" "$sf" "$verdict"
 	done
 fi
-regressions=$(awk 'FILENAME ~ /flaky$/ { flaky[$1]; next } $2 == "OK" && $3 != "OK" && !($1 in flaky)' \
-	"$regress_out/flaky" "$regress_out/diff" | wc -l)
+regressions=$(rows OK '!OK' | cut -d' ' -f1 | grep -cvxF -f "$regress_out/flaky" || true)
 # The series' own tests (none on the base) must pass in the whole suite too, in its order
 # and beside its leftovers: OK, or a SKIP that judge/skip-allow allows on this flavor (a
 # subtest, or its test, which 6.1 prints as SKIP then, when no other subtest failed).
 allowed=$(skips_allowed "$FLAVOR")
-new_bad=$(awk '$2 == "none" && $3 != "OK" { print $1, $3 }' "$regress_out/diff" |
-	while read -r name res; do
+new_bad=$(rows none '!OK' | while read -r name _ res; do
 		if [ "$res" = SKIP ]; then
 			grep -qxF -- "$name" <<<"$allowed" && continue
 			case $name in
 			*/*) ;;
-			*) awk -v t="$name/" 'index($1, t) == 1 && $3 != "OK" { print $1 }' \
-				"$regress_out/diff" | grep -vqxF -f <(echo "$allowed") || continue ;;
+			*) rows '.*' '!OK' | cut -d' ' -f1 | grep "^$name/" |
+				grep -vqxF -f <(echo "$allowed") || continue ;;
 			esac
 		fi
 		echo "$name $res"
