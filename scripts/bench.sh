@@ -22,7 +22,11 @@ rc=0
 OUT=$bench_out CMD="cat /sys/devices/system/clocksource/clocksource0/current_clocksource >&2; $bench_out/cc_switch ${BENCH_ARGS:-}" \
 	BOOT_ARGS="${BOOT_ARGS:-} tsc=reliable${khz:+ tsc_early_khz=$khz}" STAGE=bench "$ROOT/scripts/vm.sh" || rc=$?
 clock=$(head -n 1 "$bench_out/vm/cmd.log" 2>/dev/null || true)
-[ "$clock" = tsc ] || warn "the guest's clocksource is ${clock:-unknown}, not tsc: latencies come in jiffies"
+# tsc-early reads the TSC too: it stays when the refined calibration gives up (a busy host)
+case $clock in
+tsc | tsc-early) ;;
+*) warn "the guest's clocksource is ${clock:-unknown}, not the TSC: latencies come in jiffies" ;;
+esac
 [ "$rc" -eq 0 ] || die "the bench failed in the guest (exit $rc); see $bench_out/vm/cmd.log"
 {
 	echo "make bench, $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; guest: $(cat "$bench_out/vm/accel"), ${VM_CPUS:-2} vCPUs, clocksource ${clock:-unknown}, kernel $(cat "$BUILD/include/config/kernel.release") ($FLAVOR flavor: $([ "$FLAVOR" = debug ] && echo 'KASAN, lockdep, kmemleak' || echo 'no debug options'))"
