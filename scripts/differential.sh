@@ -91,7 +91,9 @@ trace_mutation() {
 	fi
 	[ -z "$MODEL_FAIL" ] || by+=("the model, $MODEL_FAIL")
 	if [ "${#by[@]}" -gt 0 ]; then
-		(IFS=';'; echo "caught by ${by[*]}")
+		printf 'caught by %s' "${by[0]}"
+		[ "${#by[@]}" -eq 1 ] || printf '; by %s' "${by[1]}"
+		echo
 	else
 		echo SURVIVED
 	fi
