@@ -145,16 +145,6 @@ static int map_by_name(const char *name)
 	return -1;
 }
 
-static int ca_by_name(const char *name)
-{
-	int i;
-
-	for (i = 0; i < nr_cas; i++)
-		if (!strcmp(cas[i].name, name))
-			return i;
-	return -1;
-}
-
 /* The registered algorithm of @name, -1: none */
 static int find(const char *name)
 {
@@ -271,7 +261,7 @@ static void move_defaults(int ca, int old)
  */
 static int link_update(int kl, int m, int old)
 {
-	int cur = klinks[kl].map, i;
+	int cur = klinks[kl].map;
 
 	if (m < 0 || !descs[m].flink || map_state[m] != M_READY)
 		return -EINVAL;
@@ -288,11 +278,7 @@ static int link_update(int kl, int m, int old)
 	 */
 	cas[m].allowed = cas[cur].allowed;
 	reg[nr_reg++] = m;
-	for (i = 0; i < nr_reg; i++)
-		if (reg[i] == cur)
-			break;
-	memmove(&reg[i], &reg[i + 1], (nr_reg - i - 1) * sizeof(reg[0]));
-	nr_reg--;
+	tcp_unregister(cur);
 	move_defaults(m, cur);
 	klinks[kl].map = m;
 	return 0;
@@ -681,9 +667,10 @@ static void first_seed(const char *block)
 	for (i = NR_MAPS; i < nr_cas; i++)
 		cas[i].allowed = false;
 	snprintf(avail, sizeof(avail), "%s", allowed0);
+	/* only the built-in algorithms are registered yet */
 	for (name = strtok_r(avail, " ", &save); name; name = strtok_r(NULL, " ", &save))
-		if (ca_by_name(name) >= NR_MAPS)
-			cas[ca_by_name(name)].allowed = true;
+		if (find(name) >= 0)
+			cas[find(name)].allowed = true;
 }
 
 static FILE *trace;
