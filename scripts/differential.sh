@@ -33,10 +33,10 @@ trace() {
 	grep -vEf <(grep -vE '^[[:space:]]*(#|$)' "$ROOT/differential/intended" || true) \
 		"$dout/$name/vm/cmd.log" >"$dout/$name.trace" || true
 	say "$name: $(grep -c '^[0-9]' "$dout/$name.trace") operations traced, no splat, no kmemleak report"
-	if "$dout/tcp_model" "$dout/$name/vm/cmd.log" >"$dout/$name.model"; then
-		say "$name: $(tail -n 1 "$dout/$name.model" | sed 's/^tcp_model: [^:]*: //')"
+	if tcp_model_check "$dout" "$name"; then
+		say "$name: $MODEL_SAYS"
 	else
-		MODEL_FAIL=$(sed -n '1s/^tcp_model: [^:]*: //p' "$dout/$name.model")
+		MODEL_FAIL=$MODEL_SAYS
 	fi
 }
 

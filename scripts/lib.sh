@@ -70,6 +70,15 @@ tcp_trace_run() {
 		TRACE_FAIL=$(IFS=';'; echo "${fail[*]}")
 	fi
 }
+# tcp_model_check DIR NAME: the model of DIR/tcp_model over the trace of tcp_trace_run DIR
+# NAME, its report in DIR/NAME.model; MODEL_SAYS is its verdict less the trace's path, and
+# the status is the model's (0: every line as it predicts).
+tcp_model_check() {
+	local rc=0
+	"$1/tcp_model" "$1/$2/vm/cmd.log" >"$1/$2.model" || rc=$?
+	MODEL_SAYS=$(sed -n "$([ "$rc" -eq 0 ] && echo '$' || echo 1)s/^tcp_model: [^:]*: //p" "$1/$2.model")
+	return "$rc"
+}
 # upstream_env: the settings that make the stages work on upstream 6.12, in a cache of its
 # own (make upstream-demo and make differential build there)
 upstream_env() {

@@ -31,12 +31,12 @@ tcp_trace_run "$OUT" tcp
 if [ -n "$TRACE_FAIL" ]; then
 	say "$TRACE_FAIL"
 	rc=1
-elif ! "$OUT/tcp_model" "$OUT/tcp/vm/cmd.log" >"$OUT/tcp.model"; then
+elif ! tcp_model_check "$OUT" tcp; then
 	cat "$OUT/tcp.model"
 	rc=1
 else
-	say "$(cat "$OUT/tcp.model"), traced in $(elapsed "$t"), no splat, no kmemleak report"
-	sed 's/^tcp_model: [^:]*: /tcp_model: /' "$OUT/tcp.model" >>"$OUT/summary"
+	say "tcp_model: $MODEL_SAYS, traced in $(elapsed "$t"), no splat, no kmemleak report"
+	echo "tcp_model: $MODEL_SAYS" >>"$OUT/summary"
 fi
 [ "$rc" -eq 0 ] || die "the model found a mismatch, or the run failed: see above and $OUT"
 stage_end
