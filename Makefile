@@ -16,7 +16,7 @@
 #= ACCEL=kvm|tcg	skip the KVM probe; BOOT_ARGS='...' more kernel command line
 #= REPEAT=10 ALONE=a,b	make repeat: runs of T, and the tests whose subtests run alone
 #= BENCH_ARGS='...'	make bench: -r rounds -n switches -t connecting threads -c calls
-#= MUT='glob,glob'	make mutate, make differential: which mutations/*.patch to try
+#= MUT='glob,glob'	make mutate, make model, make differential: which mutations/*.patch to try
 #= SEED=1 SEEDS=20 OPS=1000	make model, make differential: the first seed, how many seeds, operations per seed
 #= BASES_TEST=a,b	make bases: the bases to test (debian-6.1.x-n, vanilla-6.1.x-n, either with @arm64; default: newest, pinned, oldest, vanilla, pinned@arm64; none: none)
 #= FORCE=1		discard work-tree commits that were not exported
@@ -115,7 +115,8 @@ mutate: build
 
 # Not part of .ci/run: the model-based checks (struct_ops_link/model, model_threads): SEEDS seeds of OPS
 # operations from SEED, or one seed again; every operation's result and effects against the model.
-#: model		the model-based check of struct_ops links: SEED, SEEDS, OPS (not in CI)
+# MUT=: the models against make mutate's breaks instead, each built and checked in turn.
+#: model		the model-based check of struct_ops links: SEED, SEEDS, OPS, MUT (not in CI)
 model: build
 	@$(SCRIPTS)/model.sh
 

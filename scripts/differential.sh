@@ -90,13 +90,7 @@ trace_mutation() {
 		by+=("the trace, $(grep -c '^[-+][^-+]' "$dout/$1.diff") lines differ, first: $(grep -m1 '^+[^+]' "$dout/$1.diff" | cut -c2-90)")
 	fi
 	[ -z "$MODEL_FAIL" ] || by+=("the model, $MODEL_FAIL")
-	if [ "${#by[@]}" -gt 0 ]; then
-		printf 'caught by %s' "${by[0]}"
-		[ "${#by[@]}" -eq 1 ] || printf '; by %s' "${by[1]}"
-		echo
-	else
-		echo SURVIVED
-	fi
+	caught_by "${by[@]}"
 }
 mutations_run "$dout" trace_mutation \
 	"---- mutation | the 6.1 trace against 6.12's (seeds $SEED to $((SEED + SEEDS - 1)), $OPS each) ----" \

@@ -443,6 +443,44 @@ mutations_run() {
 	say "all ${#MUTATIONS[@]} mutations caught"
 }
 
+# tests_verdict DIR NAME: T's run on the kernel built now (vm.sh, then report.sh, into
+# DIR/NAME), judged as make test: prints "caught: " and the subtests that failed (the first
+# assertion, any splat), the guest's timeout or the report's first FAIL; or SURVIVED.
+tests_verdict() {
+	local dir=$1 name=$2 failed splat first verdict
+	OUT=$dir/$name "$ROOT/scripts/vm.sh" >"$dir/$name.vm.log" 2>&1 || true
+	OUT=$dir/$name "$ROOT/scripts/report.sh" >"$dir/$name.report" 2>&1 || true
+	failed=$(tp_outcomes "$dir/$name/vm/test_progs.log" |
+		awk '$1 ~ /\// && $2 == "FAIL" { print $1 }' | paste -sd, -)
+	splat=$(splats "$dir/$name/vm/dmesg-tests.txt" 2>/dev/null | sed -n 1p |
+		sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-70)	# sed reads all: no SIGPIPE
+	grep -q '^  FAIL: kmemleak' "$dir/$name.report" && splat+="${splat:+, }kmemleak report"
+	# the first assertion that failed: the contract row that caught it
+	first=$(grep -m1 -E '^[A-Za-z_0-9]+:FAIL:' "$dir/$name/vm/test_progs.log" 2>/dev/null |
+		sed -E 's/^[A-Za-z_0-9]+:FAIL:(.*) unexpected .*/\1/' | cut -c1-60 || true)
+	if [ -n "$failed" ]; then
+		verdict="caught: $failed${first:+ (first: $first)}"
+	elif grep -q 'timed out' "$dir/$name.vm.log"; then
+		verdict="caught: guest timed out"
+	elif grep -qE '^  FAIL' "$dir/$name.report"; then
+		verdict="caught: $(grep -m1 -E '^  FAIL' "$dir/$name.report" | sed 's/^ *FAIL: *//' | cut -c1-80)"
+	else
+		echo SURVIVED
+		return
+	fi
+	[ -z "$splat" ] || verdict+=" (+ $splat)"
+	echo "$verdict"
+}
+# caught_by WHAT...: the verdict of the checkers that caught a break, "caught by A; by B", or
+# SURVIVED when none did
+caught_by() {
+	[ "$#" -gt 0 ] || { echo SURVIVED; return; }
+	printf 'caught by %s' "$1"
+	shift
+	[ "$#" -eq 0 ] || printf '; by %s' "$@"
+	echo
+}
+
 # series_only NAME: stages that work on the series refuse KERNEL_TREE.
 series_only() {
 	[ -z "${KERNEL_TREE:-}" ] || die "make $1 works on the series in the cache, not on KERNEL_TREE"

@@ -10,33 +10,70 @@
 #   uapi's calls, the sysctls, connections, namespaces), judged as make test's kernel side,
 #   and its trace checked line by line by the model of differential/tcp_model.c.
 # Results in out/model/.
+# MUT=glob[,glob]: the models against make mutate's breaks, which they were not written for:
+# each break is built (FLAVOR's kernel), both models run on it, and out/model/summary says
+# which caught it (a mismatch, a failed run, a splat) or that it SURVIVED.
 . "$(dirname "$0")/lib.sh"
 stage_begin model
 load_build
 SEED=${SEED:-1} SEEDS=${SEEDS:-20} OPS=${OPS:-1000}
 export STRUCT_OPS_MODEL="seed=$SEED seeds=$SEEDS ops=$OPS"
-export T=struct_ops_link/model,struct_ops_link/model_threads OUT=$ROOT/out/model TP_ARGS=-v
+export T=struct_ops_link/model,struct_ops_link/model_threads TP_ARGS=-v
 export VM_TIMEOUT=${VM_TIMEOUT:-3600}
-rm -rf "$OUT"; mkdir -p "$OUT"
-say "$FLAVOR kernel, the toys: STRUCT_OPS_MODEL=\"$STRUCT_OPS_MODEL\""
-rc=0
-"$ROOT/scripts/vm.sh" || rc=$?
-"$ROOT/scripts/report.sh" || rc=1
-grep -h '^model' "$OUT/vm/test_progs.log" 2>/dev/null | tee "$OUT/summary" || true
+mout=$ROOT/out/model
+rm -rf "$mout"; mkdir -p "$mout"
+tcp_tools_build "$mout"
 
-say "$FLAVOR kernel, TCP congestion control: tcp_trace $SEED $SEEDS $OPS"
-tcp_tools_build "$OUT"
-t=$(date +%s)
-tcp_trace_run "$OUT" tcp
-if [ -n "$TRACE_FAIL" ]; then
-	say "$TRACE_FAIL"
-	rc=1
-elif ! tcp_model_check "$OUT" tcp; then
-	cat "$OUT/tcp.model"
-	rc=1
-else
-	say "tcp_model: $MODEL_SAYS, traced in $(elapsed "$t"), no splat, no kmemleak report"
-	echo "tcp_model: $MODEL_SAYS" >>"$OUT/summary"
+# tcp_model_run NAME: the TCP trace of the kernel built now, into $mout/NAME, and the model
+# over it; TCP_FAIL says what failed (empty: the model predicted every line)
+tcp_model_run() {
+	local t
+	t=$(date +%s)
+	TCP_FAIL=
+	say "$FLAVOR kernel, TCP congestion control: tcp_trace $SEED $SEEDS $OPS"
+	tcp_trace_run "$mout" "$1"
+	if [ -n "$TRACE_FAIL" ]; then
+		TCP_FAIL=$TRACE_FAIL
+	elif ! tcp_model_check "$mout" "$1"; then
+		TCP_FAIL="the model, $MODEL_SAYS"
+	else
+		say "tcp_model: $MODEL_SAYS, traced in $(elapsed "$t"), no splat, no kmemleak report"
+	fi
+}
+
+if [ -z "${MUT:-}" ]; then
+	say "$FLAVOR kernel, the toys: STRUCT_OPS_MODEL=\"$STRUCT_OPS_MODEL\""
+	rc=0
+	OUT=$mout "$ROOT/scripts/vm.sh" || rc=$?
+	OUT=$mout "$ROOT/scripts/report.sh" || rc=1
+	grep -h '^model' "$mout/vm/test_progs.log" 2>/dev/null | tee "$mout/summary" || true
+	tcp_model_run tcp
+	if [ -n "$TCP_FAIL" ]; then
+		say "$TCP_FAIL"
+		cat "$mout/tcp.model" 2>/dev/null || true
+		rc=1
+	else
+		echo "tcp_model: $MODEL_SAYS" >>"$mout/summary"
+	fi
+	[ "$rc" -eq 0 ] || die "the model found a mismatch, or the run failed: see above and $mout"
+	stage_end
+	exit 0
 fi
-[ "$rc" -eq 0 ] || die "the model found a mismatch, or the run failed: see above and $OUT"
+
+# MUT=...: each break, its toys' run judged as make test's, then its TCP trace and model
+series_only "model MUT=..."
+mutation_files
+mutation_begin
+model_mutation() {
+	local by=() toys
+	say "$FLAVOR kernel, the toys: STRUCT_OPS_MODEL=\"$STRUCT_OPS_MODEL\"" >&2
+	toys=$(tests_verdict "$mout" "$1")
+	[ "$toys" = SURVIVED ] || by+=("the toys' model, ${toys#caught: }")
+	tcp_model_run "$1-tcp" >&2
+	[ -z "$TCP_FAIL" ] || by+=("the TCP model, $TCP_FAIL")
+	caught_by "${by[@]}"
+}
+mutations_run "$mout" model_mutation \
+	"---- mutation | the models (seeds $SEED to $((SEED + SEEDS - 1)), $OPS operations each) ----" \
+	"the models miss them"
 stage_end
