@@ -441,6 +441,12 @@ static void predict_op(const char *line)
 		klink_detach(slot_kl(k, line));
 		expect(line, "BPF_LINK_DETACH link %d: 0; its EPOLLOUT waiter: 1, events %#x", k,
 		       POLL_HUP);
+	} else if (sscanf(line, "BPF_LINK_GET_FD_BY_ID of link %d, no fd free%n", &k, &n) == 1 &&
+		   n) {
+		/* the link is found, no fd is made: its reference goes again */
+		slot_kl(k, line);
+		expect(line, "BPF_LINK_GET_FD_BY_ID of link %d, no fd free (RLIMIT_NOFILE): %d", k,
+		       -EMFILE);
 	} else if (sscanf(line, "BPF_LINK_GET_FD_BY_ID of link %d:%n", &k, &n) == 1 && n) {
 		klinks[slot_kl(k, line)].refs++;
 		slots[k].extra = true;

@@ -12,7 +12,7 @@
  * with every combination of flags and old map (the link's, another, none, a
  * fd that is not a map, no such fd, an unknown flag) and to a map that is not
  * a struct_ops one; BPF_LINK_DETACH (and an epoll waiter's wakeup); more
- * fds by BPF_LINK_GET_FD_BY_ID; pin, BPF_OBJ_GET and unpin of a link (the
+ * fds by BPF_LINK_GET_FD_BY_ID (and the same with no fd free); pin, BPF_OBJ_GET and unpin of a link (the
  * unpin's put is the kernel's); close of any fd; poll and epoll of a link;
  * the delete of any map's element; BPF_MAP_CREATE of a struct_ops map with
  * any flag both kernels know; writes of the default and the allowed
@@ -44,6 +44,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <linux/bpf.h>
@@ -373,17 +374,35 @@ static bool op_detach(void)
 	return true;
 }
 
+/* A fd of link @k by its id; one time in four with no fd left to make one
+ * (RLIMIT_NOFILE at the lowest free fd): the call then lets its reference go.
+ */
 static bool op_fd_by_id(void)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	int k = pick_link(true), fd;
+	int k = pick_link(true), fd, err, low = -1;
+	struct rlimit old, full;
 
 	if (k < 0 || links[k].legacy || links[k].extra >= 0 ||
 	    bpf_link_get_info_by_fd(link_fd(&links[k]), &info, &len))
 		return false;
+	if (!rnd(4) && !getrlimit(RLIMIT_NOFILE, &old)) {
+		low = dup(0);
+		if (low >= 0)
+			close(low);
+		full = (struct rlimit){ .rlim_cur = low, .rlim_max = old.rlim_max };
+		if (low < 0 || setrlimit(RLIMIT_NOFILE, &full))
+			low = -1;
+	}
 	fd = bpf_link_get_fd_by_id(info.id);
-	printf("BPF_LINK_GET_FD_BY_ID of link %d: %d\n", k, fd < 0 ? -errno : 0);
+	err = fd < 0 ? -errno : 0;
+	if (low >= 0 && setrlimit(RLIMIT_NOFILE, &old)) {
+		perror("setrlimit");
+		exit(1);
+	}
+	printf("BPF_LINK_GET_FD_BY_ID of link %d%s: %d\n", k,
+	       low >= 0 ? ", no fd free (RLIMIT_NOFILE)" : "", err);
 	if (fd >= 0)
 		links[k].extra = fd;
 	return true;
