@@ -26,14 +26,17 @@
  * everything is let go of: the struct_ops maps and links the kernel still
  * has.
  *
- * Usage: tcp_trace SEED SEEDS OPS
+ * Usage: tcp_trace SEED SEEDS OPS, or tcp_trace --threads SEED SEEDS ROUNDS
+ * (the threads of churn(), below)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +84,17 @@ static bool pinned[NR_PINS];	/* a link pinned at pin_path(i) */
 static unsigned int rng;
 static int lfd = -1;		/* init_net's listener */
 
+static unsigned int rnd_r(unsigned int *state, unsigned int n)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return n ? *state % n : 0;
+}
+
 static unsigned int rnd(unsigned int n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return n ? rng % n : 0;
+	return rnd_r(&rng, n);
 }
 
 static int link_fd(struct link *k)
@@ -897,7 +905,7 @@ static int count_struct_ops(bool links)
  * let go of: on both kernels nothing, once the deferred releases (RCU, the
  * exit of the namespaces) are done; waited for up to 30 s.
  */
-static void print_left(void)
+static int print_left(void)
 {
 	int maps, links, tries;
 
@@ -909,6 +917,7 @@ static void print_left(void)
 		usleep(100000);
 	}
 	printf("left: %d struct_ops maps, %d struct_ops links\n", maps, links);
+	return maps + links;
 }
 
 /* Everything let go of, and the sysctls as they were */
@@ -943,21 +952,236 @@ static void teardown(const char *def, const char *allowed)
 	write_sysctl("tcp_allowed_congestion_control", allowed);
 }
 
+/*
+ * tcp_trace --threads SEED SEEDS ROUNDS: no trace, but what must hold under
+ * any interleaving of threads that race the link's update with what reads
+ * init_net's default. A link of ca1 (tcp_ca_update) flips between ca1 and
+ * ca2 with BPF_F_REPLACE, one update every millisecond or so, while two
+ * threads each make CHURN_NETNS namespaces (each copies init_net's default,
+ * connects, and is kept by a fd until the round ends) and one writes init_net's
+ * default (tcp_ca_update twice as often as cubic or reno). After each round,
+ * the threads joined:
+ * - every update was accepted: nobody else changes the link's map;
+ * - the link's info names the map the updates left it on;
+ * - init_net's default is in the allowed list;
+ * - in each kept namespace whose default is tcp_ca_update, a connection runs
+ *   that map's ->init() and never the other's; in the others, neither.
+ * At each seed's end, the link and the object gone: no struct_ops map or
+ * link is left (the namespaces' exits are waited for). A broken rule prints
+ * a line "BROKEN: ..." and makes the exit status 1.
+ */
+#define CHURN_NETNS 5
+
+static struct {
+	int fd[2];		/* the maps' fds: ca1, ca2 */
+	int link;		/* the link's fd */
+	int cur;		/* the map the link holds, 0 or 1 */
+	volatile int stop;	/* the namespace threads are done */
+	int updates, writes, bad;
+	int kept[2][CHURN_NETNS];
+	unsigned int seed;
+} ch;
+
+static void broken(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("BROKEN: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	ch.bad++;
+}
+
+static void *churn_update(void *arg)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE);
+	unsigned int st = ch.seed ^ 0x9e3779b9u;
+
+	while (!ch.stop) {
+		opts.old_map_fd = ch.fd[ch.cur];
+		if (bpf_link_update(ch.link, ch.fd[!ch.cur], &opts))
+			broken("update from %s to %s: %d", map_names[ch.cur], map_names[!ch.cur],
+			       -errno);
+		else
+			ch.cur = !ch.cur;
+		ch.updates++;
+		usleep(500 + rnd_r(&st, 1000));
+	}
+	return arg;
+}
+
+static void *churn_default(void *arg)
+{
+	static const char * const names[] = { "tcp_ca_update", "tcp_ca_update", "cubic", "reno" };
+	unsigned int st = ch.seed ^ 0x85ebca6bu;
+	int err;
+
+	while (!ch.stop) {
+		err = write_sysctl("tcp_congestion_control", names[rnd_r(&st, 4)]);
+		if (err)
+			broken("default write: %d", err);
+		ch.writes++;
+		usleep(rnd_r(&st, 3000));
+	}
+	return arg;
+}
+
+/* CHURN_NETNS namespaces of this thread's own, each kept by a fd */
+static void *churn_netns(void *arg)
+{
+	int t = (long)arg, i, l;
+	char err[32], cc[32];
+
+	for (i = 0; i < CHURN_NETNS; i++) {
+		if (netns_enter(err, sizeof(err))) {
+			broken("a new netns: %s", err);
+			break;
+		}
+		ch.kept[t][i] = open("/proc/thread-self/ns/net", O_RDONLY);
+		l = listener();
+		if (l >= 0) {
+			connect_cc(l, NULL, cc, sizeof(cc));
+			close(l);
+		}
+	}
+	return arg;
+}
+
+/* In the namespace the thread is in: a connection with its default runs the
+ * link's map if the default is tcp_ca_update, and no BPF ->init() if not
+ */
+static void churn_probe(int round, const char *where)
+{
+	int before[3], now[3], l, cur_ran, other_ran;
+	char out[160];
+
+	read_inits(before);
+	l = listener();
+	netns_probe(l, out, sizeof(out));
+	if (l >= 0)
+		close(l);
+	read_inits(now);
+	cur_ran = now[ch.cur] - before[ch.cur];
+	other_ran = now[!ch.cur] - before[!ch.cur];
+	if (strstr(out, "default tcp_ca_update,") ? !cur_ran || other_ran : cur_ran || other_ran)
+		broken("round %d: %s: %s, ran %s %d and %s %d", round, where, out,
+		       map_names[ch.cur], cur_ran, map_names[!ch.cur], other_ran);
+}
+
+/* The rules of a round's end, in init_net (@self) and each namespace kept */
+static void churn_check(int self, int round)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char def[64], allowed[256], *n, *save;
+	bool found = false;
+	int t, i;
+
+	if (bpf_link_get_info_by_fd(ch.link, &info, &len))
+		broken("round %d: link info: %d", round, -errno);
+	else if (info.struct_ops.map_id != map_info[ch.cur].id)
+		broken("round %d: the link holds %s, not %s", round,
+		       map_name_by_id(info.struct_ops.map_id), map_names[ch.cur]);
+	read_sysctl("tcp_congestion_control", def, sizeof(def));
+	read_sysctl("tcp_allowed_congestion_control", allowed, sizeof(allowed));
+	for (n = strtok_r(allowed, " ", &save); n; n = strtok_r(NULL, " ", &save))
+		found |= !strcmp(n, def);
+	if (!found)
+		broken("round %d: init_net's default %s is not allowed", round, def);
+	churn_probe(round, "init_net");
+	for (t = 0; t < 2; t++)
+		for (i = 0; i < CHURN_NETNS; i++) {
+			if (ch.kept[t][i] < 0)
+				continue;
+			if (setns(ch.kept[t][i], CLONE_NEWNET))
+				broken("round %d: setns: %d", round, -errno);
+			else
+				churn_probe(round, "a kept netns");
+			close(ch.kept[t][i]);
+			ch.kept[t][i] = -1;
+		}
+	if (setns(self, CLONE_NEWNET))
+		broken("round %d: back to init_net: %d", round, -errno);
+}
+
+static int churn(int seed, int seeds, int rounds, const char *def, const char *allowed)
+{
+	pthread_t up, wr, ns[2];
+	struct bpf_link *l;
+	int s, r, t, i, self;
+
+	self = open("/proc/self/ns/net", O_RDONLY);
+	for (s = seed; s < seed + seeds; s++) {
+		skel = tcp_ca_update__open_and_load();
+		if (!skel) {
+			fprintf(stderr, "seed %d: tcp_ca_update: %d\n", s, -errno);
+			return 1;
+		}
+		for (i = 0; i < 2; i++) {
+			__u32 len = sizeof(map_info[i]);
+
+			maps[i] = bpf_object__find_map_by_name(skel->obj, map_names[i]);
+			ch.fd[i] = bpf_map__fd(maps[i]);
+			memset(&map_info[i], 0, len);
+			bpf_map_get_info_by_fd(ch.fd[i], &map_info[i], &len);
+		}
+		/* both maps populated (libbpf does it at attach and update) */
+		l = bpf_map__attach_struct_ops(maps[0]);
+		if (!l || bpf_link__update_map(l, maps[1])) {
+			fprintf(stderr, "seed %d: attach ca1, update to ca2: %d\n", s, -errno);
+			return 1;
+		}
+		ch.link = bpf_link__fd(l);
+		ch.cur = 1;
+		for (r = 0; r < rounds; r++) {
+			ch.seed = s * 2654435761u + r + 1;
+			ch.stop = 0;
+			ch.updates = ch.writes = 0;
+			memset(ch.kept, -1, sizeof(ch.kept));
+			pthread_create(&up, NULL, churn_update, NULL);
+			pthread_create(&wr, NULL, churn_default, NULL);
+			for (t = 0; t < 2; t++)
+				pthread_create(&ns[t], NULL, churn_netns, (void *)(long)t);
+			for (t = 0; t < 2; t++)
+				pthread_join(ns[t], NULL);
+			ch.stop = 1;
+			pthread_join(up, NULL);
+			pthread_join(wr, NULL);
+			churn_check(self, r);
+			printf("threads seed %d round %d: %d updates, %d default writes, %d namespaces\n",
+			       s, r, ch.updates, ch.writes, 2 * CHURN_NETNS);
+		}
+		write_sysctl("tcp_congestion_control", def);
+		write_sysctl("tcp_allowed_congestion_control", allowed);
+		bpf_link__destroy(l);
+		tcp_ca_update__destroy(skel);
+		skel = NULL;
+	}
+	close(self);
+	if (print_left())
+		broken("struct_ops maps or links left once all is let go of");
+	return ch.bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	char def[64], allowed[256];
 	int seed, seeds, nr, s, op, i, tries;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s SEED SEEDS OPS\n", argv[0]);
+	if (argc != 4 && (argc != 5 || strcmp(argv[1], "--threads"))) {
+		fprintf(stderr, "usage: %s [--threads] SEED SEEDS OPS\n", argv[0]);
 		return 2;
 	}
-	seed = atoi(argv[1]);
-	seeds = atoi(argv[2]);
-	nr = atoi(argv[3]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	read_sysctl("tcp_congestion_control", def, sizeof(def));
 	read_sysctl("tcp_allowed_congestion_control", allowed, sizeof(allowed));
+	if (argc == 5)
+		return churn(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), def, allowed);
+	seed = atoi(argv[1]);
+	seeds = atoi(argv[2]);
+	nr = atoi(argv[3]);
 	lfd = listener();
 	if (lfd < 0) {
 		fprintf(stderr, "listener: %d\n", lfd);

@@ -52,13 +52,14 @@ tcp_tools_build() {
 	run_logged "$LOGS/tcp_model-build.log" gcc -O2 -Wall -Werror -o "$1/tcp_model" \
 		"$ROOT/differential/tcp_model.c"
 }
-# tcp_trace_run DIR NAME: boot the loaded build with "DIR/tcp_trace SEED SEEDS OPS" as the
-# command and judge the kernel side as make test does. The trace is DIR/NAME/vm/cmd.log, the
-# guest's progress DIR/NAME.vm.log; TRACE_FAIL says why the run does not count (empty: it does).
+# tcp_trace_run DIR NAME [ARGS]: boot the loaded build with "DIR/tcp_trace ARGS" (default:
+# SEED SEEDS OPS) as the command and judge the kernel side as make test does. The trace is
+# DIR/NAME/vm/cmd.log, the guest's progress DIR/NAME.vm.log; TRACE_FAIL says why the run does
+# not count (empty: it does).
 tcp_trace_run() {
-	local dir=$1 name=$2 rc=0 fail=()
+	local dir=$1 name=$2 args=${3:-$SEED $SEEDS $OPS} rc=0 fail=()
 	TRACE_FAIL=
-	OUT=$dir/$name CMD="$dir/tcp_trace $SEED $SEEDS $OPS" "$ROOT/scripts/vm.sh" >"$dir/$name.vm.log" 2>&1 || rc=$?
+	OUT=$dir/$name CMD="$dir/tcp_trace $args" "$ROOT/scripts/vm.sh" >"$dir/$name.vm.log" 2>&1 || rc=$?
 	tail -n 3 "$dir/$name.vm.log"
 	if [ "$rc" -ne 0 ]; then
 		TRACE_FAIL="the trace did not run to its end (exit $rc): $dir/$name.vm.log"

@@ -8,7 +8,10 @@
 #   splats, kmemleak).
 # - TCP congestion control: differential/tcp_trace.c's seeded operations (libbpf's and the
 #   uapi's calls, the sysctls, connections, namespaces), judged as make test's kernel side,
-#   and its trace checked line by line by the model of differential/tcp_model.c.
+#   and its trace checked line by line by the model of differential/tcp_model.c. Then its
+#   threads (tcp_trace --threads, OPS/200 rounds a seed): a link's updates race namespaces
+#   being made and writes of the default; after each round, what must hold under any
+#   interleaving (each namespace's default runs the link's map, the default is allowed...).
 # Results in out/model/.
 # MUT=glob[,glob]: the models against make mutate's breaks, which they were not written for:
 # each break is built (FLAVOR's kernel), both models run on it, and out/model/summary says
@@ -41,6 +44,25 @@ tcp_model_run() {
 	fi
 }
 
+# tcp_threads_run NAME: tcp_trace --threads (a link flipped between two maps while threads make
+# namespaces and write the default; the rules that hold under any interleaving, checked after
+# each round) on the kernel built now, into $mout/NAME; THREADS_FAIL says what broke (empty:
+# every rule held), THREADS_SAYS what ran
+ROUNDS=$((OPS / 200 > 0 ? OPS / 200 : 1))
+tcp_threads_run() {
+	local log=$mout/$1/vm/cmd.log
+	THREADS_FAIL=
+	say "$FLAVOR kernel, TCP congestion control, threads: tcp_trace --threads $SEED $SEEDS $ROUNDS"
+	tcp_trace_run "$mout" "$1" "--threads $SEED $SEEDS $ROUNDS"
+	if [ -n "$TRACE_FAIL" ]; then
+		THREADS_FAIL=$(grep -m1 '^BROKEN: ' "$log" 2>/dev/null || echo "$TRACE_FAIL")
+		return
+	fi
+	THREADS_SAYS=$(awk '/^threads seed/ { r++; u += $6; w += $8; n += $11 }
+		END { printf "%d rounds, %d updates, %d default writes, %d namespaces", r, u, w, n }' "$log")
+	say "tcp_trace --threads: $THREADS_SAYS; every rule held, no splat, no kmemleak report"
+}
+
 if [ -z "${MUT:-}" ]; then
 	say "$FLAVOR kernel, the toys: STRUCT_OPS_MODEL=\"$STRUCT_OPS_MODEL\""
 	rc=0
@@ -54,6 +76,13 @@ if [ -z "${MUT:-}" ]; then
 		rc=1
 	else
 		echo "tcp_model: $MODEL_SAYS" >>"$mout/summary"
+	fi
+	tcp_threads_run tcp-threads
+	if [ -n "$THREADS_FAIL" ]; then
+		say "tcp_trace --threads: $THREADS_FAIL"
+		rc=1
+	else
+		echo "tcp_trace --threads: $THREADS_SAYS; every rule held" >>"$mout/summary"
 	fi
 	[ "$rc" -eq 0 ] || die "the model found a mismatch, or the run failed: see above and $mout"
 	stage_end
@@ -71,6 +100,8 @@ model_mutation() {
 	[ "$toys" = SURVIVED ] || by+=("the toys' model, ${toys#caught: }")
 	tcp_model_run "$1-tcp" >&2
 	[ -z "$TCP_FAIL" ] || by+=("the TCP model, $TCP_FAIL")
+	tcp_threads_run "$1-tcp-threads" >&2
+	[ -z "$THREADS_FAIL" ] || by+=("the TCP threads' rules, $THREADS_FAIL")
 	caught_by "${by[@]}"
 }
 mutations_run "$mout" model_mutation \
