@@ -956,21 +956,30 @@ static void teardown(const char *def, const char *allowed)
  * tcp_trace --threads SEED SEEDS ROUNDS: no trace, but what must hold under
  * any interleaving of threads that race the link's update with what reads
  * init_net's default. A link of ca1 (tcp_ca_update) flips between ca1 and
- * ca2 with BPF_F_REPLACE, one update every millisecond or so, while two
- * threads each make CHURN_NETNS namespaces (each copies init_net's default,
- * connects, and is kept by a fd until the round ends) and one writes init_net's
- * default (tcp_ca_update twice as often as cubic or reno). After each round,
- * the threads joined:
+ * ca2 with BPF_F_REPLACE. Each round has two parts:
+ * - namespaces: two threads each make CHURN_NETNS namespaces (each copies
+ *   init_net's default, connects, and is kept by a fd until the round ends;
+ *   now and then after a pause), while one thread updates the link about
+ *   every millisecond and one writes init_net's default (tcp_ca_update twice
+ *   as often as cubic or reno);
+ * - pairs: CHURN_PAIRS times, one write of the default and one update, each
+ *   in a thread started at once, then joined (the update need not wait for a
+ *   namespace being made), and init_net checked as below.
+ * After each round:
  * - every update was accepted: nobody else changes the link's map;
  * - the link's info names the map the updates left it on;
  * - init_net's default is in the allowed list;
- * - in each kept namespace whose default is tcp_ca_update, a connection runs
- *   that map's ->init() and never the other's; in the others, neither.
+ * - in init_net and in each namespace kept, a connection runs the link's
+ *   map's ->init() and never the other's if the default is tcp_ca_update,
+ *   and neither if not.
  * At each seed's end, the link and the object gone: no struct_ops map or
  * link is left (the namespaces' exits are waited for). A broken rule prints
  * a line "BROKEN: ..." and makes the exit status 1.
  */
 #define CHURN_NETNS 5
+#define CHURN_PAIRS 10
+
+static const char * const churn_names[] = { "tcp_ca_update", "tcp_ca_update", "cubic", "reno" };
 
 static struct {
 	int fd[2];		/* the maps' fds: ca1, ca2 */
@@ -994,19 +1003,37 @@ static void broken(const char *fmt, ...)
 	ch.bad++;
 }
 
-static void *churn_update(void *arg)
+/* The link to the other map, with BPF_F_REPLACE and the map it holds */
+static void *churn_update_once(void *arg)
 {
 	LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE);
+
+	opts.old_map_fd = ch.fd[ch.cur];
+	if (bpf_link_update(ch.link, ch.fd[!ch.cur], &opts))
+		broken("update from %s to %s: %d", map_names[ch.cur], map_names[!ch.cur], -errno);
+	else
+		ch.cur = !ch.cur;
+	ch.updates++;
+	return arg;
+}
+
+/* init_net's default := @arg */
+static void *churn_write_once(void *arg)
+{
+	int err = write_sysctl("tcp_congestion_control", arg);
+
+	if (err)
+		broken("default := %s: %d", (char *)arg, err);
+	ch.writes++;
+	return NULL;
+}
+
+static void *churn_update(void *arg)
+{
 	unsigned int st = ch.seed ^ 0x9e3779b9u;
 
 	while (!ch.stop) {
-		opts.old_map_fd = ch.fd[ch.cur];
-		if (bpf_link_update(ch.link, ch.fd[!ch.cur], &opts))
-			broken("update from %s to %s: %d", map_names[ch.cur], map_names[!ch.cur],
-			       -errno);
-		else
-			ch.cur = !ch.cur;
-		ch.updates++;
+		churn_update_once(NULL);
 		usleep(500 + rnd_r(&st, 1000));
 	}
 	return arg;
@@ -1014,15 +1041,10 @@ static void *churn_update(void *arg)
 
 static void *churn_default(void *arg)
 {
-	static const char * const names[] = { "tcp_ca_update", "tcp_ca_update", "cubic", "reno" };
 	unsigned int st = ch.seed ^ 0x85ebca6bu;
-	int err;
 
 	while (!ch.stop) {
-		err = write_sysctl("tcp_congestion_control", names[rnd_r(&st, 4)]);
-		if (err)
-			broken("default write: %d", err);
-		ch.writes++;
+		churn_write_once((void *)churn_names[rnd_r(&st, 4)]);
 		usleep(rnd_r(&st, 3000));
 	}
 	return arg;
@@ -1032,9 +1054,11 @@ static void *churn_default(void *arg)
 static void *churn_netns(void *arg)
 {
 	int t = (long)arg, i, l;
+	unsigned int st = ch.seed + t;
 	char err[32], cc[32];
 
 	for (i = 0; i < CHURN_NETNS; i++) {
+		usleep(rnd_r(&st, 4) ? 0 : 20000 + rnd_r(&st, 20000));
 		if (netns_enter(err, sizeof(err))) {
 			broken("a new netns: %s", err);
 			break;
@@ -1149,6 +1173,14 @@ static int churn(int seed, int seeds, int rounds, const char *def, const char *a
 			ch.stop = 1;
 			pthread_join(up, NULL);
 			pthread_join(wr, NULL);
+			for (i = 0; i < CHURN_PAIRS; i++) {
+				pthread_create(&wr, NULL, churn_write_once,
+					       (void *)churn_names[rnd_r(&ch.seed, 4)]);
+				pthread_create(&up, NULL, churn_update_once, NULL);
+				pthread_join(wr, NULL);
+				pthread_join(up, NULL);
+				churn_probe(r, "init_net, after a pair");
+			}
 			churn_check(self, r);
 			printf("threads seed %d round %d: %d updates, %d default writes, %d namespaces\n",
 			       s, r, ch.updates, ch.writes, 2 * CHURN_NETNS);
