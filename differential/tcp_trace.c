@@ -957,15 +957,15 @@ static void teardown(const char *def, const char *allowed)
  * any interleaving of threads that race the link's update with what reads
  * init_net's default. A link of ca1 (tcp_ca_update) flips between ca1 and
  * ca2 with BPF_F_REPLACE. Each round has two parts:
+ * - pairs: CHURN_PAIRS times, one time in two the name taken out of the
+ *   allowed list, then one write of the default and one update, each in a
+ *   thread started at once and joined; then init_net is checked as below;
  * - namespaces: two threads each make CHURN_NETNS namespaces (each copies
  *   init_net's default, connects, and is kept by a fd until the round ends;
  *   now and then after a pause), while one thread updates the link about
  *   every millisecond and one writes init_net's default (tcp_ca_update twice
- *   as often as cubic or reno);
- * - pairs: CHURN_PAIRS times, one write of the default and one update, each
- *   in a thread started at once, then joined (the update need not wait for a
- *   namespace being made), and init_net checked as below.
- * After each round:
+ *   as often as cubic or reno), until the first thread of namespaces is done.
+ * After it:
  * - every update was accepted: nobody else changes the link's map;
  * - the link's info names the map the updates left it on;
  * - init_net's default is in the allowed list;
@@ -1094,13 +1094,44 @@ static void churn_probe(int round, const char *where)
 		       map_names[ch.cur], cur_ran, map_names[!ch.cur], other_ran);
 }
 
+/* init_net's default is in the allowed list */
+static void churn_allowed(int round)
+{
+	char def[64], allowed[256], *n, *save;
+	bool found = false;
+
+	read_sysctl("tcp_congestion_control", def, sizeof(def));
+	read_sysctl("tcp_allowed_congestion_control", allowed, sizeof(allowed));
+	for (n = strtok_r(allowed, " ", &save); n; n = strtok_r(NULL, " ", &save))
+		found |= !strcmp(n, def);
+	if (!found)
+		broken("round %d: init_net's default %s is not allowed", round, def);
+}
+
+/* A pair: one time in two the name out of the allowed list first, then a
+ * write of the default and an update started at once; once both are done,
+ * init_net's default is allowed and runs what it names
+ */
+static void churn_pair(int round)
+{
+	const char *name = churn_names[rnd_r(&ch.seed, 4)];
+	pthread_t wr, up;
+
+	if (rnd_r(&ch.seed, 2) && write_sysctl("tcp_allowed_congestion_control", "reno cubic"))
+		broken("round %d: allowed := reno cubic: %d", round, -errno);
+	pthread_create(&wr, NULL, churn_write_once, (void *)name);
+	pthread_create(&up, NULL, churn_update_once, NULL);
+	pthread_join(wr, NULL);
+	pthread_join(up, NULL);
+	churn_allowed(round);
+	churn_probe(round, "init_net, after a pair");
+}
+
 /* The rules of a round's end, in init_net (@self) and each namespace kept */
 static void churn_check(int self, int round)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	char def[64], allowed[256], *n, *save;
-	bool found = false;
 	int t, i;
 
 	if (bpf_link_get_info_by_fd(ch.link, &info, &len))
@@ -1108,12 +1139,7 @@ static void churn_check(int self, int round)
 	else if (info.struct_ops.map_id != map_info[ch.cur].id)
 		broken("round %d: the link holds %s, not %s", round,
 		       map_name_by_id(info.struct_ops.map_id), map_names[ch.cur]);
-	read_sysctl("tcp_congestion_control", def, sizeof(def));
-	read_sysctl("tcp_allowed_congestion_control", allowed, sizeof(allowed));
-	for (n = strtok_r(allowed, " ", &save); n; n = strtok_r(NULL, " ", &save))
-		found |= !strcmp(n, def);
-	if (!found)
-		broken("round %d: init_net's default %s is not allowed", round, def);
+	churn_allowed(round);
 	churn_probe(round, "init_net");
 	for (t = 0; t < 2; t++)
 		for (i = 0; i < CHURN_NETNS; i++) {
@@ -1164,23 +1190,21 @@ static int churn(int seed, int seeds, int rounds, const char *def, const char *a
 			ch.stop = 0;
 			ch.updates = ch.writes = 0;
 			memset(ch.kept, -1, sizeof(ch.kept));
+			for (i = 0; i < CHURN_PAIRS; i++)
+				churn_pair(r);
 			pthread_create(&up, NULL, churn_update, NULL);
 			pthread_create(&wr, NULL, churn_default, NULL);
 			for (t = 0; t < 2; t++)
 				pthread_create(&ns[t], NULL, churn_netns, (void *)(long)t);
-			for (t = 0; t < 2; t++)
-				pthread_join(ns[t], NULL);
+			/* the updates end with the first thread of namespaces: the
+			 * other one's last namespaces are made after them, or while
+			 * the last ones ran, and no later update moves them
+			 */
+			pthread_join(ns[0], NULL);
 			ch.stop = 1;
 			pthread_join(up, NULL);
 			pthread_join(wr, NULL);
-			for (i = 0; i < CHURN_PAIRS; i++) {
-				pthread_create(&wr, NULL, churn_write_once,
-					       (void *)churn_names[rnd_r(&ch.seed, 4)]);
-				pthread_create(&up, NULL, churn_update_once, NULL);
-				pthread_join(wr, NULL);
-				pthread_join(up, NULL);
-				churn_probe(r, "init_net, after a pair");
-			}
+			pthread_join(ns[1], NULL);
 			churn_check(self, r);
 			printf("threads seed %d round %d: %d updates, %d default writes, %d namespaces\n",
 			       s, r, ch.updates, ch.writes, 2 * CHURN_NETNS);
