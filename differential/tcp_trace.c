@@ -12,8 +12,9 @@
  * with every combination of flags and old map (the link's, another, none, a
  * fd that is not a map, no such fd, an unknown flag) and to a map that is not
  * a struct_ops one; BPF_LINK_DETACH (and an epoll waiter's wakeup); more
- * fds by BPF_LINK_GET_FD_BY_ID (and the same with no fd free); pin, BPF_OBJ_GET and unpin of a link (the
- * unpin's put is the kernel's); close of any fd; poll and epoll of a link;
+ * fds by BPF_LINK_GET_FD_BY_ID (and the same with no fd free); pin,
+ * BPF_OBJ_GET and unpin of a link (the unpin's put is the kernel's); close
+ * of any fd; poll and epoll of a link;
  * the delete of any map's element; BPF_MAP_CREATE of a struct_ops map with
  * any flag both kernels know; writes of the default and the allowed
  * sysctls; a connection in init_net, in a new network namespace (after a
@@ -985,7 +986,7 @@ static struct {
 	int fd[2];		/* the maps' fds: ca1, ca2 */
 	int link;		/* the link's fd */
 	int cur;		/* the map the link holds, 0 or 1 */
-	volatile int stop;	/* the namespace threads are done */
+	int stop;		/* the namespace threads are done (atomic) */
 	int updates, writes, bad;
 	int kept[2][CHURN_NETNS];
 	unsigned int seed;
@@ -1032,7 +1033,7 @@ static void *churn_update(void *arg)
 {
 	unsigned int st = ch.seed ^ 0x9e3779b9u;
 
-	while (!ch.stop) {
+	while (!__atomic_load_n(&ch.stop, __ATOMIC_ACQUIRE)) {
 		churn_update_once(NULL);
 		usleep(500 + rnd_r(&st, 1000));
 	}
@@ -1043,7 +1044,7 @@ static void *churn_default(void *arg)
 {
 	unsigned int st = ch.seed ^ 0x85ebca6bu;
 
-	while (!ch.stop) {
+	while (!__atomic_load_n(&ch.stop, __ATOMIC_ACQUIRE)) {
 		churn_write_once((void *)churn_names[rnd_r(&st, 4)]);
 		usleep(rnd_r(&st, 3000));
 	}
@@ -1188,7 +1189,8 @@ static int churn(int seed, int seeds, int rounds, const char *def, const char *a
 		for (r = 0; r < rounds; r++) {
 			ch.seed = s * 2654435761u + r + 1;
 			ch.stop = 0;
-			ch.updates = ch.writes = 0;
+			ch.updates = 0;
+			ch.writes = 0;
 			memset(ch.kept, -1, sizeof(ch.kept));
 			for (i = 0; i < CHURN_PAIRS; i++)
 				churn_pair(r);
@@ -1201,13 +1203,14 @@ static int churn(int seed, int seeds, int rounds, const char *def, const char *a
 			 * the last ones ran, and no later update moves them
 			 */
 			pthread_join(ns[0], NULL);
-			ch.stop = 1;
+			__atomic_store_n(&ch.stop, 1, __ATOMIC_RELEASE);
 			pthread_join(up, NULL);
 			pthread_join(wr, NULL);
 			pthread_join(ns[1], NULL);
 			churn_check(self, r);
-			printf("threads seed %d round %d: %d updates, %d default writes, %d namespaces\n",
-			       s, r, ch.updates, ch.writes, 2 * CHURN_NETNS);
+			printf("threads seed %d round %d: %d updates, %d default writes, ",
+			       s, r, ch.updates, ch.writes);
+			printf("%d namespaces\n", 2 * CHURN_NETNS);
 		}
 		write_sysctl("tcp_congestion_control", def);
 		write_sysctl("tcp_allowed_congestion_control", allowed);
