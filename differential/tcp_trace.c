@@ -475,18 +475,26 @@ static bool held_elsewhere(int i, __u32 id)
 	return false;
 }
 
+/* Is @name one of the names of the sysctl's @list (which it cuts up)? */
+static bool listed(char *list, const char *name)
+{
+	char *n, *save;
+
+	for (n = strtok_r(list, " ", &save); n; n = strtok_r(NULL, " ", &save))
+		if (!strcmp(n, name))
+			return true;
+	return false;
+}
+
 /* Until no algorithm of @name is registered, 5 s at most */
 static void wait_unregistered(const char *name)
 {
-	char avail[256], *n, *save;
+	char avail[256];
 	int tries;
 
 	for (tries = 0; tries < 500; tries++) {
 		read_sysctl("tcp_available_congestion_control", avail, sizeof(avail));
-		for (n = strtok_r(avail, " ", &save); n; n = strtok_r(NULL, " ", &save))
-			if (!strcmp(n, name))
-				break;
-		if (!n)
+		if (!listed(avail, name))
 			return;
 		usleep(10000);
 	}
@@ -953,6 +961,29 @@ static void teardown(const char *def, const char *allowed)
 	write_sysctl("tcp_allowed_congestion_control", allowed);
 }
 
+/* The object of seed @s loaded: skel, maps[] and their map_info[]; 0 or 1 */
+static int load_seed(int s)
+{
+	int i;
+
+	skel = tcp_ca_update__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "seed %d: tcp_ca_update: %d\n", s, -errno);
+		return 1;
+	}
+	for (i = 0; i < NR_MAPS; i++) {
+		__u32 len = sizeof(map_info[i]);
+
+		maps[i] = bpf_object__find_map_by_name(skel->obj, map_names[i]);
+		memset(&map_info[i], 0, len);
+		if (bpf_map_get_info_by_fd(bpf_map__fd(maps[i]), &map_info[i], &len)) {
+			fprintf(stderr, "seed %d: info of %s: %d\n", s, map_names[i], -errno);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * tcp_trace --threads SEED SEEDS ROUNDS: no trace, but what must hold under
  * any interleaving of threads that race the link's update with what reads
@@ -1001,7 +1032,7 @@ static void broken(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
-	ch.bad++;
+	__atomic_fetch_add(&ch.bad, 1, __ATOMIC_RELAXED);
 }
 
 /* The link to the other map, with BPF_F_REPLACE and the map it holds */
@@ -1098,14 +1129,11 @@ static void churn_probe(int round, const char *where)
 /* init_net's default is in the allowed list */
 static void churn_allowed(int round)
 {
-	char def[64], allowed[256], *n, *save;
-	bool found = false;
+	char def[64], allowed[256];
 
 	read_sysctl("tcp_congestion_control", def, sizeof(def));
 	read_sysctl("tcp_allowed_congestion_control", allowed, sizeof(allowed));
-	for (n = strtok_r(allowed, " ", &save); n; n = strtok_r(NULL, " ", &save))
-		found |= !strcmp(n, def);
-	if (!found)
+	if (!listed(allowed, def))
 		broken("round %d: init_net's default %s is not allowed", round, def);
 }
 
@@ -1165,19 +1193,10 @@ static int churn(int seed, int seeds, int rounds, const char *def, const char *a
 
 	self = open("/proc/self/ns/net", O_RDONLY);
 	for (s = seed; s < seed + seeds; s++) {
-		skel = tcp_ca_update__open_and_load();
-		if (!skel) {
-			fprintf(stderr, "seed %d: tcp_ca_update: %d\n", s, -errno);
+		if (load_seed(s))
 			return 1;
-		}
-		for (i = 0; i < 2; i++) {
-			__u32 len = sizeof(map_info[i]);
-
-			maps[i] = bpf_object__find_map_by_name(skel->obj, map_names[i]);
+		for (i = 0; i < 2; i++)
 			ch.fd[i] = bpf_map__fd(maps[i]);
-			memset(&map_info[i], 0, len);
-			bpf_map_get_info_by_fd(ch.fd[i], &map_info[i], &len);
-		}
 		/* both maps populated (libbpf does it at attach and update) */
 		l = bpf_map__attach_struct_ops(maps[0]);
 		if (!l || bpf_link__update_map(l, maps[1])) {
@@ -1249,21 +1268,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_LINKS; i++)
 		links[i] = (struct link){ .fd = -1, .extra = -1 };
 	for (s = seed; s < seed + seeds; s++) {
-		skel = tcp_ca_update__open_and_load();
-		if (!skel) {
-			fprintf(stderr, "seed %d: tcp_ca_update: %d\n", s, -errno);
+		if (load_seed(s))
 			return 1;
-		}
-		for (i = 0; i < NR_MAPS; i++) {
-			__u32 len = sizeof(map_info[i]);
-
-			maps[i] = bpf_object__find_map_by_name(skel->obj, map_names[i]);
-			memset(&map_info[i], 0, len);
-			if (bpf_map_get_info_by_fd(bpf_map__fd(maps[i]), &map_info[i], &len)) {
-				fprintf(stderr, "seed %d: info of %s: %d\n", s, map_names[i], -errno);
-				return 1;
-			}
-		}
 		rng = s * 2654435761u ?: 1;
 		printf("seed %d\n", s);
 		print_state();		/* where the seed starts from */
