@@ -85,11 +85,16 @@ qemu() {	# ACCEL LOG SECONDS [extra -append words]
 # A guest whose kernel oopsed (x86 reports a general protection fault without "Oops:"),
 # panicked or found memory corrupted (KASAN) and then printed nothing for OOPS_GRACE seconds
 # will not finish: it is stopped then, rather than at VM_TIMEOUT (after a KASAN report the
-# tests may wait for what the corruption lost).
+# tests may wait for what the corruption lost). A kernel that reported an RCU stall or a soft
+# lockup repeats the report for as long as it is stuck, so it is never silent: it is stopped
+# once the tests print nothing for STALL_GRACE seconds after its first report. Either way the
+# run has failed already: the splat fails it; stopping early only saves the wait.
 OOPS_RE='Oops: |general protection fault|Kernel panic|kernel BUG at|BUG: KASAN: '
 OOPS_GRACE=${OOPS_GRACE:-60}
+STALL_RE='self-detected stall on CPU|detected stalls on CPUs|soft lockup - CPU#'
+STALL_GRACE=${STALL_GRACE:-120}
 follow() {
-	local t0=$1 c=0 r=0 nc nr quiet=0 out oopsed=0 silent=0 console
+	local t0=$1 c=0 r=0 nc nr quiet=0 out oopsed=0 silent=0 stalled=0 tsilent=0 console
 	lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
 	while sleep 1; do
 		nc=$(lines "$VMDIR/console.log")
@@ -108,6 +113,17 @@ follow() {
 		if [ "$oopsed" = 1 ] && [ "$silent" -ge "$OOPS_GRACE" ]; then
 			printf '[vm %s]   guest stopped: its kernel oopsed (or KASAN reported), then printed nothing for %s s\n' \
 				"$(elapsed "$t0")" "$OOPS_GRACE"
+			kill -TERM "$(cat "$VMDIR/qemu.pid")" 2>/dev/null || true
+			return
+		fi
+		[ "$nr" -gt "$r" ] && tsilent=0 || tsilent=$((tsilent + 1))
+		if [ "$stalled" = 0 ] && grep -qE "$STALL_RE" <<<"$console"; then
+			stalled=1
+			tsilent=0
+		fi
+		if [ "$stalled" = 1 ] && [ "$tsilent" -ge "$STALL_GRACE" ]; then
+			printf '[vm %s]   guest stopped: its kernel reported a stall (or soft lockup), then the tests printed nothing for %s s\n' \
+				"$(elapsed "$t0")" "$STALL_GRACE"
 			kill -TERM "$(cat "$VMDIR/qemu.pid")" 2>/dev/null || true
 			return
 		fi
