@@ -96,6 +96,10 @@ STALL_GRACE=${STALL_GRACE:-120}
 follow() {
 	local t0=$1 c=0 r=0 nc nr quiet=0 out oopsed=0 silent=0 stalled=0 tsilent=0 console
 	lines() { { wc -l <"$1"; } 2>/dev/null || echo 0; }
+	stop_guest() {	# WHY: say why, then stop QEMU
+		printf '[vm %s]   guest stopped: %s\n' "$(elapsed "$t0")" "$1"
+		kill -TERM "$(cat "$VMDIR/qemu.pid")" 2>/dev/null || true
+	}
 	while sleep 1; do
 		nc=$(lines "$VMDIR/console.log")
 		nr=$(lines "$VMDIR/$LOG")
@@ -111,9 +115,7 @@ follow() {
 		[ "$oopsed" = 1 ] || ! grep -qE "$OOPS_RE" <<<"$console" || oopsed=1
 		[ "$nc" -gt "$c" ] || [ "$nr" -gt "$r" ] && silent=0 || silent=$((silent + 1))
 		if [ "$oopsed" = 1 ] && [ "$silent" -ge "$OOPS_GRACE" ]; then
-			printf '[vm %s]   guest stopped: its kernel oopsed (or KASAN reported), then printed nothing for %s s\n' \
-				"$(elapsed "$t0")" "$OOPS_GRACE"
-			kill -TERM "$(cat "$VMDIR/qemu.pid")" 2>/dev/null || true
+			stop_guest "its kernel oopsed (or KASAN reported), then printed nothing for $OOPS_GRACE s"
 			return
 		fi
 		[ "$nr" -gt "$r" ] && tsilent=0 || tsilent=$((tsilent + 1))
@@ -122,9 +124,7 @@ follow() {
 			tsilent=0
 		fi
 		if [ "$stalled" = 1 ] && [ "$tsilent" -ge "$STALL_GRACE" ]; then
-			printf '[vm %s]   guest stopped: its kernel reported a stall (or soft lockup), then the tests printed nothing for %s s\n' \
-				"$(elapsed "$t0")" "$STALL_GRACE"
-			kill -TERM "$(cat "$VMDIR/qemu.pid")" 2>/dev/null || true
+			stop_guest "its kernel reported a stall (or soft lockup), then the tests printed nothing for $STALL_GRACE s"
 			return
 		fi
 		c=$nc
